@@ -1,0 +1,25 @@
+//! Ward's domain: token formats, verdicts and reasons, policy and time. No I/O, no async runtime.
+//!
+//! ```
+//! use ward_core::{token, ParsedToken, Reason, TokenKind};
+//!
+//! let minted = token::mint(&mut rand::rngs::OsRng, "live", TokenKind::ApiKey);
+//! let parsed = ParsedToken::parse(&minted.token).unwrap();
+//! assert_eq!(parsed.id, minted.id);
+//!
+//! // One character short: caught by the checksum before any lookup.
+//! let short = &minted.token[..minted.token.len() - 1];
+//! assert_eq!(ParsedToken::parse(short).unwrap_err().reason, Reason::ChecksumMismatch);
+//! ```
+
+pub mod clock;
+pub mod key;
+pub mod reason;
+pub mod secret;
+pub mod token;
+
+pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
+pub use key::{ApiKey, Revocation, RevokeReason};
+pub use reason::{Reason, ReasonInfo, Verdict};
+pub use secret::{MasterKey, SecretHash, SecretHasher};
+pub use token::{ParsedToken, TokenKind};

@@ -1,0 +1,294 @@
+//! The reason model: every verdict Ward gives names exactly one [`Reason`].
+//!
+//! This file is the single table of reasons. Each reason's stable code, HTTP status, RFC 6750 error
+//! code, message and fix hint live here and nowhere else; the server, the CLI and the docs all read
+//! them from [`Reason::info`]. Codes never change once released (a snapshot test pins the list).
+
+use serde::{Serialize, Serializer};
+
+/// Why a token was accepted or rejected.
+///
+/// Marked `non_exhaustive` because later capabilities add reasons; existing codes never change.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Reason {
+    /// The token is good.
+    Valid,
+    /// No token was presented.
+    Missing,
+    /// The token does not have the shape of any Ward token.
+    Malformed,
+    /// The token's checksum does not match: a typo, a truncation or a copy-paste accident.
+    ChecksumMismatch,
+    /// The token is well-formed, but no such token was ever issued (or its record was purged).
+    Unknown,
+    /// The token's id is known but its secret is wrong.
+    Tampered,
+    /// The token is past its expiry time.
+    Expired,
+    /// The token's validity has not started yet.
+    NotYetValid,
+    /// The token was revoked.
+    Revoked,
+    /// The token was disabled by an operator; it can be enabled again.
+    Disabled,
+    /// The token has no uses left.
+    UsageExceeded,
+    /// The token is valid but lacks a scope the request needs.
+    InsufficientScope,
+    /// The token is of another kind or belongs to another environment.
+    WrongType,
+    /// Ward could not reach its store, so it cannot decide; not a verdict on the token.
+    Unavailable,
+}
+
+/// Everything Ward says about one reason, in one row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct ReasonInfo {
+    /// The stable snake_case code.
+    pub code: &'static str,
+    /// The HTTP status a resource server should answer with for this reason.
+    pub status: u16,
+    /// The RFC 6750 (or, for `unavailable`, RFC 6749) error code: the category anonymous callers see.
+    pub error: Option<&'static str>,
+    /// What happened, for a person.
+    pub message: &'static str,
+    /// What to do about it.
+    pub hint: &'static str,
+}
+
+const INVALID_TOKEN: Option<&str> = Some("invalid_token");
+
+impl Reason {
+    /// Every reason, in the order the documentation lists them.
+    pub const ALL: &'static [Reason] = &[
+        Reason::Valid,
+        Reason::Missing,
+        Reason::Malformed,
+        Reason::ChecksumMismatch,
+        Reason::Unknown,
+        Reason::Tampered,
+        Reason::Expired,
+        Reason::NotYetValid,
+        Reason::Revoked,
+        Reason::Disabled,
+        Reason::UsageExceeded,
+        Reason::InsufficientScope,
+        Reason::WrongType,
+        Reason::Unavailable,
+    ];
+
+    /// The full row for this reason.
+    pub const fn info(self) -> ReasonInfo {
+        match self {
+            Reason::Valid => ReasonInfo {
+                code: "valid",
+                status: 200,
+                error: None,
+                message: "The token is valid.",
+                hint: "Nothing to do.",
+            },
+            Reason::Missing => ReasonInfo {
+                code: "missing",
+                status: 401,
+                error: None,
+                message: "No token was presented.",
+                hint: "Send the token in the request (for HTTP: `Authorization: Bearer <token>`).",
+            },
+            Reason::Malformed => ReasonInfo {
+                code: "malformed",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token does not have the shape of a Ward token.",
+                hint: "Check that the whole token was copied, without quotes, spaces or line breaks, \
+                       and that it is a Ward token (it starts with `ward_`).",
+            },
+            Reason::ChecksumMismatch => ReasonInfo {
+                code: "checksum_mismatch",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token's checksum does not match its contents: it was mistyped, \
+                          truncated or altered.",
+                hint: "Copy the token again from where it was issued; do not retype it.",
+            },
+            Reason::Unknown => ReasonInfo {
+                code: "unknown",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "No token with this id was issued by this Ward deployment.",
+                hint: "Check that the token comes from this deployment and has not been deleted; \
+                       issue a new one if needed.",
+            },
+            Reason::Tampered => ReasonInfo {
+                code: "tampered",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token's id is known but its secret does not match.",
+                hint: "The token was altered or forged. Use the token exactly as issued; if you did \
+                       not alter it, treat this as an attack on that key.",
+            },
+            Reason::Expired => ReasonInfo {
+                code: "expired",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token has expired.",
+                hint: "Issue a new token, or renew before the expiry time next time.",
+            },
+            Reason::NotYetValid => ReasonInfo {
+                code: "not_yet_valid",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token is not valid yet.",
+                hint: "Wait until its start time, or check that the caller's clock is right.",
+            },
+            Reason::Revoked => ReasonInfo {
+                code: "revoked",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token was revoked.",
+                hint: "A revoked token never works again; issue a new one if the holder should \
+                       still have access.",
+            },
+            Reason::Disabled => ReasonInfo {
+                code: "disabled",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token is disabled.",
+                hint: "An operator disabled it; it works again once enabled.",
+            },
+            Reason::UsageExceeded => ReasonInfo {
+                code: "usage_exceeded",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token has no uses left.",
+                hint: "Issue a new token or give this one more uses.",
+            },
+            Reason::InsufficientScope => ReasonInfo {
+                code: "insufficient_scope",
+                status: 403,
+                error: Some("insufficient_scope"),
+                message: "The token is valid but lacks a scope this request needs.",
+                hint: "Issue a token that carries the missing scopes.",
+            },
+            Reason::WrongType => ReasonInfo {
+                code: "wrong_type",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token is of another kind, or belongs to another environment.",
+                hint: "Use a token of the kind this endpoint expects, issued for this environment \
+                       (for example a live key against the live deployment).",
+            },
+            Reason::Unavailable => ReasonInfo {
+                code: "unavailable",
+                status: 503,
+                error: Some("temporarily_unavailable"),
+                message: "Ward could not reach its store, so it could not check the token.",
+                hint: "This says nothing about the token; retry shortly. Operators: check the \
+                       store's health (`GET /readyz`).",
+            },
+        }
+    }
+
+    /// The stable code, e.g. `checksum_mismatch`.
+    pub const fn as_str(self) -> &'static str {
+        self.info().code
+    }
+
+    /// Whether this reason accepts the token.
+    pub const fn is_valid(self) -> bool {
+        matches!(self, Reason::Valid)
+    }
+
+    /// Looks a reason up by its stable code.
+    pub fn from_code(code: &str) -> Option<Reason> {
+        Reason::ALL.iter().copied().find(|r| r.as_str() == code)
+    }
+}
+
+impl std::fmt::Display for Reason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for Reason {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// A reason together with the specifics of this case ("expired 3 minutes ago", "needs `read`").
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Verdict {
+    /// The reason.
+    pub reason: Reason,
+    /// What is particular to this token, for authenticated callers only. Never contains a secret.
+    pub detail: Option<String>,
+}
+
+impl Verdict {
+    /// A verdict with no particulars.
+    pub const fn of(reason: Reason) -> Self {
+        Verdict { reason, detail: None }
+    }
+
+    /// A verdict with particulars.
+    pub fn with(reason: Reason, detail: impl Into<String>) -> Self {
+        Verdict { reason, detail: Some(detail.into()) }
+    }
+}
+
+impl From<Reason> for Verdict {
+    fn from(reason: Reason) -> Self {
+        Verdict::of(reason)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The reason codes are a public contract: this list only ever grows.
+    #[test]
+    fn reason_codes_are_pinned() {
+        let codes: Vec<&str> = Reason::ALL.iter().map(|r| r.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "valid",
+                "missing",
+                "malformed",
+                "checksum_mismatch",
+                "unknown",
+                "tampered",
+                "expired",
+                "not_yet_valid",
+                "revoked",
+                "disabled",
+                "usage_exceeded",
+                "insufficient_scope",
+                "wrong_type",
+                "unavailable",
+            ]
+        );
+    }
+
+    #[test]
+    fn codes_round_trip_and_are_unique() {
+        for r in Reason::ALL {
+            assert_eq!(Reason::from_code(r.as_str()), Some(*r));
+            let info = r.info();
+            assert!(!info.message.is_empty() && !info.hint.is_empty(), "{r} lacks text");
+        }
+        assert_eq!(Reason::from_code("nope"), None);
+    }
+
+    #[test]
+    fn statuses_follow_rfc_6750() {
+        assert_eq!(Reason::InsufficientScope.info().status, 403);
+        assert_eq!(Reason::Unavailable.info().status, 503);
+        assert_eq!(Reason::Expired.info().error, Some("invalid_token"));
+        // RFC 6750 §3.1: a request without credentials gets no error code.
+        assert_eq!(Reason::Missing.info().error, None);
+    }
+}
