@@ -14,12 +14,14 @@
 
 pub mod clock;
 pub mod key;
+pub mod random;
 pub mod reason;
 pub mod secret;
 pub mod token;
 
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use key::{ApiKey, Revocation, RevokeReason};
+pub use random::{OsSecrets, SecretSource, SourceRng};
 pub use reason::{Reason, ReasonInfo, Verdict};
 pub use secret::{MasterKey, SecretHash, SecretHasher};
 pub use token::{ParsedToken, TokenKind};

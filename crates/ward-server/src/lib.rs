@@ -1,1 +1,112 @@
-//! placeholder while scaffolding
+//! Ward's HTTP API. [`app`] builds the whole router from an [`AppState`], so tests drive it with
+//! `tower::ServiceExt::oneshot` and the binary serves it on a socket.
+//!
+//! One module per stage: [`extract`] turns requests into typed input (and authenticates the
+//! caller), [`routes`] holds the handlers, [`problem`] is the one place that turns reasons and
+//! errors into HTTP, and [`verifier`] is the hot path with its cache.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::Router;
+use tower_http::trace::TraceLayer;
+use ward_core::secret::SecretHasher;
+use ward_core::{Clock, SecretSource};
+use ward_store::Store;
+
+pub mod extract;
+pub mod keys;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod verifier;
+
+pub use verifier::Verifier;
+
+/// The scope that allows everything.
+pub const SCOPE_ADMIN: &str = "ward:admin";
+/// The scope that allows verifying tokens (and nothing else).
+pub const SCOPE_VERIFY: &str = "ward:verify";
+
+/// Settings the server needs, validated by the binary before it builds the app.
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// The environment this deployment issues and accepts tokens for (`live`, `test`, ...).
+    pub env: String,
+    /// How long a verified key's record may be served from memory before it is read again.
+    /// Revocations made on this node apply at once; on other nodes within this time.
+    pub cache_ttl: Duration,
+    /// How many key records the verify cache holds.
+    pub cache_capacity: usize,
+    /// The largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Whether `POST /v1/verify` answers callers without a Ward key (with the RFC 6750 category only).
+    pub allow_anonymous_verify: bool,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            env: "live".into(),
+            cache_ttl: Duration::from_secs(5),
+            cache_capacity: 100_000,
+            max_body_bytes: 64 * 1024,
+            allow_anonymous_verify: true,
+        }
+    }
+}
+
+/// Everything a request handler needs; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct AppState(Arc<Inner>);
+
+/// The shared parts of [`AppState`].
+#[derive(Debug)]
+pub struct Inner {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The clock every validity decision uses.
+    pub clock: Arc<dyn Clock>,
+    /// Where token secrets come from.
+    pub secrets: Arc<dyn SecretSource>,
+    /// Keyed hashing of token secrets.
+    pub hasher: SecretHasher,
+    /// Settings.
+    pub config: ServerConfig,
+    /// The verify path and its cache.
+    pub verifier: Verifier,
+}
+
+impl AppState {
+    /// Builds the state from its parts.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        secrets: Arc<dyn SecretSource>,
+        hasher: SecretHasher,
+        config: ServerConfig,
+    ) -> Self {
+        let verifier = Verifier::new(config.cache_capacity, config.cache_ttl);
+        AppState(Arc::new(Inner { store, clock, secrets, hasher, config, verifier }))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+/// The whole HTTP API.
+pub fn app(state: AppState) -> Router {
+    let limit = state.config.max_body_bytes;
+    routes::router()
+        .fallback(problem::not_found)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -1,1 +1,142 @@
-//! placeholder while scaffolding
+//! Ward's storage: one [`Store`] trait, implemented for SQLite (the embedded default) and
+//! PostgreSQL (for many Ward nodes sharing one database). Nothing outside this crate knows which
+//! backend it talks to.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), ward_store::StoreError> {
+//! let store = ward_store::open("sqlite://./ward-data/ward.db").await?;
+//! store.ping().await?;
+//! # Ok(()) }
+//! ```
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use ward_core::{ApiKey, Revocation};
+
+mod postgres;
+mod row;
+mod sqlite;
+
+pub use postgres::PostgresStore;
+pub use sqlite::SqliteStore;
+
+/// What went wrong talking to the store.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store could not be reached or failed to answer: says nothing about any token.
+    #[error("store unavailable: {0}")]
+    Unavailable(String),
+    /// A record with this id already exists.
+    #[error("a record with this id already exists")]
+    Conflict,
+    /// A stored record could not be read back.
+    #[error("stored record is corrupt: {0}")]
+    Corrupt(String),
+    /// The store URL is not one Ward understands.
+    #[error("unsupported store URL: {0}")]
+    BadUrl(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+            sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) | sqlx::Error::ColumnNotFound(_) => {
+                StoreError::Corrupt(e.to_string())
+            }
+            _ => StoreError::Unavailable(e.to_string()),
+        }
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        StoreError::Unavailable(format!("migration failed: {e}"))
+    }
+}
+
+/// Which API keys to list.
+#[derive(Clone, Debug, Default)]
+pub struct KeyFilter {
+    /// Only this subject's keys.
+    pub subject: Option<String>,
+    /// At most this many, newest first.
+    pub limit: u32,
+}
+
+/// Ward's persistent state. Every method is one atomic step.
+#[async_trait]
+pub trait Store: Send + Sync + std::fmt::Debug + 'static {
+    /// Whether the store answers.
+    async fn ping(&self) -> Result<(), StoreError>;
+
+    /// Stores a new API key; fails with [`StoreError::Conflict`] if the id exists.
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<(), StoreError>;
+
+    /// Reads one API key.
+    async fn get_api_key(&self, id: &str) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Lists API keys, newest first.
+    async fn list_api_keys(&self, filter: &KeyFilter) -> Result<Vec<ApiKey>, StoreError>;
+
+    /// How many API keys exist in all.
+    async fn count_api_keys(&self) -> Result<u64, StoreError>;
+
+    /// Revokes a key, durably, unless it is already revoked (the first revocation stands).
+    /// Returns the key as it now is, or `None` if there is no such key.
+    async fn revoke_api_key(&self, id: &str, rev: &Revocation) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Disables a key (`Some(time)`) or enables it (`None`). Returns the key as it now is.
+    async fn set_api_key_disabled(
+        &self,
+        id: &str,
+        disabled_at: Option<i64>,
+    ) -> Result<Option<ApiKey>, StoreError>;
+
+    /// Spends one use of a usage-limited key, atomically: `Some(left)` if a use was available,
+    /// `None` if none was (or the key has no limit or does not exist).
+    async fn consume_api_key_use(&self, id: &str) -> Result<Option<i64>, StoreError>;
+
+    /// Closes every connection; later calls fail as unavailable.
+    async fn close(&self);
+}
+
+/// Opens (creating if needed) and migrates the store at `url`:
+/// `sqlite://PATH` or `postgres://…` / `postgresql://…`.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    if let Some(path) = url.strip_prefix("sqlite://") {
+        Ok(Arc::new(SqliteStore::open(path).await?))
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(Arc::new(PostgresStore::open(url).await?))
+    } else {
+        Err(StoreError::BadUrl(redact_url(url)))
+    }
+}
+
+/// A URL with any password replaced by `***`, fit for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    let Some((userinfo, host)) = rest.rsplit_once('@') else {
+        return url.to_string();
+    };
+    match userinfo.split_once(':') {
+        Some((user, _)) => format!("{scheme}://{user}:***@{host}"),
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://u:secret@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

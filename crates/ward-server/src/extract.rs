@@ -1,0 +1,107 @@
+//! Typed request input: JSON bodies that fail as problem documents, and the authenticated caller.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::request::Parts;
+use axum::http::HeaderMap;
+use serde::de::DeserializeOwned;
+use ward_core::{ApiKey, Reason, Verdict};
+
+use crate::problem::ApiError;
+use crate::verifier::Checked;
+use crate::{AppState, SCOPE_ADMIN};
+
+/// A JSON request body. Wrong content type, oversized, or undecodable bodies become 4xx problems.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            let mime = mime.trim();
+            mime.eq_ignore_ascii_case("application/json")
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        if !is_json(req.headers()) {
+            return Err(ApiError::UnsupportedMediaType(
+                "expected `Content-Type: application/json`".into(),
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
+            BytesRejection::FailedToBufferBody(f) if f.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                ApiError::PayloadTooLarge
+            }
+            other => ApiError::BadRequest(format!("could not read the body: {other}")),
+        })?;
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+    }
+}
+
+/// Who is calling: the verified Ward key from `Authorization: Bearer`, or nobody.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Option<Arc<ApiKey>>);
+
+impl Caller {
+    /// The caller's key, if it holds `scope` (or `ward:admin`).
+    pub fn require(&self, scope: &'static str) -> Result<&ApiKey, ApiError> {
+        let Some(key) = &self.0 else {
+            return Err(ApiError::Unauthenticated(Verdict::with(
+                Reason::Missing,
+                "this endpoint needs a Ward key in `Authorization: Bearer <key>`",
+            )));
+        };
+        if key.scopes.iter().any(|s| s == scope || s == SCOPE_ADMIN) {
+            Ok(key)
+        } else {
+            Err(ApiError::Forbidden { needed: scope })
+        }
+    }
+
+    /// The actor name recorded in audit fields: the caller's key id.
+    pub fn actor(&self) -> String {
+        self.0.as_ref().map_or_else(|| "anonymous".to_string(), |k| format!("key:{}", k.id))
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some(value) = parts.headers.get(AUTHORIZATION) else {
+            return Ok(Caller(None));
+        };
+        let token = value
+            .to_str()
+            .ok()
+            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .map(str::trim)
+            .ok_or_else(|| {
+                ApiError::Unauthenticated(Verdict::with(
+                    Reason::Malformed,
+                    "the Authorization header must be `Bearer <ward key>`",
+                ))
+            })?;
+        match state.verifier.verify(state, token, &[]).await {
+            Checked::Valid { key, .. } => Ok(Caller(Some(key))),
+            Checked::Invalid(v) if v.reason == Reason::Unavailable => {
+                Err(ApiError::Unavailable(v.detail.unwrap_or_default()))
+            }
+            Checked::Invalid(v) => Err(ApiError::Unauthenticated(v)),
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Issuing API keys, and the JSON view of a key's metadata.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use ward_core::clock::rfc3339;
+use ward_core::key::{valid_scope, MAX_SCOPES};
+use ward_core::token::{self, NewToken};
+use ward_core::{ApiKey, SourceRng, TokenKind};
+use ward_store::StoreError;
+
+use crate::problem::ApiError;
+use crate::AppState;
+
+/// Longest subject or name.
+pub const MAX_LABEL_LEN: usize = 256;
+/// Largest `meta`, as JSON text.
+pub const MAX_META_BYTES: usize = 4096;
+/// Longest lifetime a key may be given: ten years.
+pub const MAX_LIFETIME_SECS: i64 = 10 * 365 * 86_400;
+
+/// `POST /v1/keys`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateKey {
+    /// Who the key acts for (a user id, a service name).
+    pub subject: String,
+    /// A label for people.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// What the key may do.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Seconds until the key expires; never, if absent.
+    #[serde(default)]
+    pub expires_in: Option<i64>,
+    /// Seconds until the key starts working; at once, if absent.
+    #[serde(default)]
+    pub starts_in: Option<i64>,
+    /// How many valid verifies the key allows; unlimited, if absent.
+    #[serde(default)]
+    pub uses: Option<i64>,
+    /// Any JSON object, returned on verify.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub meta: Option<serde_json::Value>,
+}
+
+/// A key's revocation, as shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevocationView {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Why: `logout`, `compromised`, `offboarded`, `password_changed`, `rotated` or `admin`.
+    pub reason: &'static str,
+    /// Free text given with it.
+    pub note: Option<String>,
+    /// Who revoked it.
+    pub actor: String,
+}
+
+/// A key's metadata. Never contains the secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct KeyView {
+    /// The key's id (also embedded in the key).
+    pub id: String,
+    /// The environment it was issued for.
+    pub env: String,
+    /// Who it acts for.
+    pub subject: String,
+    /// Its label.
+    pub name: Option<String>,
+    /// Its scopes.
+    pub scopes: Vec<String>,
+    /// Its metadata.
+    #[schema(value_type = Object)]
+    pub meta: serde_json::Value,
+    /// `active`, or the reason it would be rejected now (`expired`, `revoked`, ...).
+    pub status: &'static str,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// When it expires (RFC 3339), if ever.
+    pub expires_at: Option<String>,
+    /// When it starts working (RFC 3339), if not at creation.
+    pub not_before: Option<String>,
+    /// Uses left, if limited.
+    pub remaining_uses: Option<i64>,
+    /// When it was disabled, if it is.
+    pub disabled_at: Option<String>,
+    /// Its revocation, if revoked.
+    pub revoked: Option<RevocationView>,
+}
+
+impl KeyView {
+    /// The view of `k` at time `now`.
+    pub fn of(k: &ApiKey, now: i64) -> Self {
+        let status = match k.check(now, &[]) {
+            Ok(()) => "active",
+            Err(v) => v.reason.as_str(),
+        };
+        KeyView {
+            id: k.id.clone(),
+            env: k.env.clone(),
+            subject: k.subject.clone(),
+            name: k.name.clone(),
+            scopes: k.scopes.clone(),
+            meta: k.meta.clone(),
+            status,
+            created_at: rfc3339(k.created_at),
+            expires_at: k.expires_at.map(rfc3339),
+            not_before: k.not_before.map(rfc3339),
+            remaining_uses: k.remaining_uses,
+            disabled_at: k.disabled_at.map(rfc3339),
+            revoked: k.revoked.as_ref().map(|r| RevocationView {
+                at: rfc3339(r.at),
+                reason: r.reason.as_str(),
+                note: r.note.clone(),
+                actor: r.actor.clone(),
+            }),
+        }
+    }
+}
+
+/// `201` answer to `POST /v1/keys`: the metadata plus the key, shown this once.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKey {
+    /// The key itself. Ward keeps only a keyed hash: store it now, it cannot be shown again.
+    pub key: String,
+    /// Its metadata.
+    #[serde(flatten)]
+    pub view: KeyView,
+}
+
+/// Checks a label: 1 to 256 characters, no control characters.
+pub fn check_label(what: &str, s: &str) -> Result<(), ApiError> {
+    if s.is_empty() || s.chars().count() > MAX_LABEL_LEN || s.chars().any(char::is_control) {
+        return Err(ApiError::BadRequest(format!(
+            "`{what}` must be 1 to {MAX_LABEL_LEN} characters without control characters"
+        )));
+    }
+    Ok(())
+}
+
+fn check_seconds(what: &str, v: Option<i64>, min: i64) -> Result<(), ApiError> {
+    match v {
+        Some(s) if !(min..=MAX_LIFETIME_SECS).contains(&s) => Err(ApiError::BadRequest(format!(
+            "`{what}` must be between {min} and {MAX_LIFETIME_SECS} seconds"
+        ))),
+        _ => Ok(()),
+    }
+}
+
+impl CreateKey {
+    /// Checks every field; nothing is written unless all hold.
+    pub fn validate(&self) -> Result<(), ApiError> {
+        check_label("subject", &self.subject)?;
+        if let Some(n) = &self.name {
+            check_label("name", n)?;
+        }
+        if self.scopes.len() > MAX_SCOPES {
+            return Err(ApiError::BadRequest(format!("at most {MAX_SCOPES} scopes")));
+        }
+        if let Some(bad) = self.scopes.iter().find(|s| !valid_scope(s)) {
+            return Err(ApiError::BadRequest(format!(
+                "scope {bad:?} is not valid: use 1 to 128 printable ASCII characters, no spaces"
+            )));
+        }
+        check_seconds("expires_in", self.expires_in, 1)?;
+        check_seconds("starts_in", self.starts_in, 0)?;
+        if let (Some(s), Some(e)) = (self.starts_in, self.expires_in) {
+            if s >= e {
+                return Err(ApiError::BadRequest("`starts_in` must be before `expires_in`".into()));
+            }
+        }
+        if self.uses.is_some_and(|u| u < 1) {
+            return Err(ApiError::BadRequest("`uses` must be at least 1".into()));
+        }
+        if let Some(m) = &self.meta {
+            if !m.is_object() {
+                return Err(ApiError::BadRequest("`meta` must be a JSON object".into()));
+            }
+            if m.to_string().len() > MAX_META_BYTES {
+                return Err(ApiError::BadRequest(format!("`meta` must be at most {MAX_META_BYTES} bytes")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Validates `req`, mints a key, stores its hash and returns the record with the raw key.
+pub async fn issue(state: &AppState, req: CreateKey) -> Result<(ApiKey, NewToken), ApiError> {
+    req.validate()?;
+    let now = state.clock.now();
+    let mut scopes = req.scopes;
+    scopes.dedup();
+    // An id collision is astronomically unlikely (95 bits), but a retry costs nothing.
+    for _ in 0..3 {
+        let minted = token::mint(&mut SourceRng(state.secrets.as_ref()), &state.config.env, TokenKind::ApiKey);
+        let key = ApiKey {
+            id: minted.id.clone(),
+            env: state.config.env.clone(),
+            subject: req.subject.clone(),
+            name: req.name.clone(),
+            scopes: scopes.clone(),
+            meta: req.meta.clone().unwrap_or_else(|| serde_json::json!({})),
+            secret_hash: state.hasher.hash(minted.hashed_part()),
+            created_at: now,
+            expires_at: req.expires_in.map(|s| now + s),
+            not_before: req.starts_in.filter(|s| *s > 0).map(|s| now + s),
+            remaining_uses: req.uses,
+            disabled_at: None,
+            revoked: None,
+        };
+        match state.store.insert_api_key(&key).await {
+            Ok(()) => {
+                tracing::info!(key_id = %key.id, subject = %key.subject, "api key created");
+                return Ok((key, minted));
+            }
+            Err(StoreError::Conflict) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(ApiError::Unavailable("could not allocate a unique key id".into()))
+}

@@ -1,0 +1,203 @@
+//! The one place where reasons and errors become HTTP responses.
+//!
+//! Request problems are RFC 9457 `application/problem+json` bodies. Failures of the caller's own
+//! credential also carry an RFC 6750 `WWW-Authenticate: Bearer` header.
+
+use axum::http::header::{CONTENT_TYPE, WWW_AUTHENTICATE};
+use axum::http::{HeaderValue, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use ward_core::{Reason, Verdict};
+use ward_store::StoreError;
+
+/// An RFC 9457 problem document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem: `urn:ward:reason:<code>` or `urn:ward:problem:<code>`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A short summary.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What went wrong in this request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The stable code: a token reason or a request problem (`invalid_request`, `not_found`, ...).
+    pub reason: String,
+    /// What to do about it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+/// Everything a handler can fail with.
+#[derive(Debug)]
+pub enum ApiError {
+    /// The caller's own Ward key was missing or not valid.
+    Unauthenticated(Verdict),
+    /// The caller is authenticated but its key lacks `needed`.
+    Forbidden {
+        /// The scope the endpoint requires.
+        needed: &'static str,
+    },
+    /// The request is malformed or a value is out of range.
+    BadRequest(String),
+    /// The body is not `application/json`.
+    UnsupportedMediaType(String),
+    /// The body is larger than the configured limit.
+    PayloadTooLarge,
+    /// No such resource.
+    NotFound(String),
+    /// The store could not be reached: never reported as a verdict on a token.
+    Unavailable(String),
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        tracing::warn!(error = %e, "store error");
+        ApiError::Unavailable(e.to_string())
+    }
+}
+
+/// The HTTP status for a token verdict on `POST /v1/verify`: a judgement on the token is a
+/// successful call (200); only a failure to judge (`unavailable`) is an error status.
+pub fn verdict_status(reason: Reason) -> StatusCode {
+    match reason {
+        Reason::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::OK,
+    }
+}
+
+/// Whether a reason can be told to a caller who has not authenticated: only those decided from
+/// the token's text alone, which reveal nothing about what Ward has stored.
+pub fn is_public(reason: Reason) -> bool {
+    matches!(
+        reason,
+        Reason::Missing | Reason::Malformed | Reason::ChecksumMismatch | Reason::WrongType
+    )
+}
+
+fn problem(status: StatusCode, reason: &str, urn: &str, title: &str, detail: Option<String>, hint: Option<String>) -> Response {
+    let body = Problem {
+        kind: format!("urn:ward:{urn}:{reason}"),
+        title: title.to_string(),
+        status: status.as_u16(),
+        detail,
+        reason: reason.to_string(),
+        hint,
+    };
+    let mut resp = (status, axum::Json(body)).into_response();
+    resp.headers_mut().insert(CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    resp
+}
+
+/// `WWW-Authenticate: Bearer realm="ward", error="…", error_description="…"` (RFC 6750 §3).
+fn bearer_challenge(error: Option<&str>, description: &str, scope: Option<&str>) -> HeaderValue {
+    let clean: String = description.chars().filter(|c| *c != '"' && *c != '\\' && !c.is_control()).collect();
+    let mut v = String::from("Bearer realm=\"ward\"");
+    if let Some(e) = error {
+        v.push_str(&format!(", error=\"{e}\", error_description=\"{clean}\""));
+    }
+    if let Some(s) = scope {
+        v.push_str(&format!(", scope=\"{s}\""));
+    }
+    HeaderValue::from_str(&v).unwrap_or_else(|_| HeaderValue::from_static("Bearer realm=\"ward\""))
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Unauthenticated(v) => {
+                let info = v.reason.info();
+                let status = StatusCode::from_u16(info.status).unwrap_or(StatusCode::UNAUTHORIZED);
+                // The caller is not authenticated, so it learns the reason only when that reveals
+                // nothing stored (RFC 6750 category otherwise).
+                let (reason, detail, hint) = if is_public(v.reason) {
+                    (info.code, v.detail, Some(info.hint.to_string()))
+                } else {
+                    (info.error.unwrap_or("invalid_token"), None, None)
+                };
+                let description = if is_public(v.reason) { info.message } else { "The Ward key is not valid." };
+                let mut resp = problem(status, reason, "reason", description, detail, hint);
+                if status == StatusCode::UNAUTHORIZED {
+                    resp.headers_mut().insert(WWW_AUTHENTICATE, bearer_challenge(info.error, description, None));
+                }
+                resp
+            }
+            ApiError::Forbidden { needed } => {
+                let info = Reason::InsufficientScope.info();
+                let mut resp = problem(
+                    StatusCode::FORBIDDEN,
+                    info.code,
+                    "reason",
+                    info.message,
+                    Some(format!("this endpoint needs the `{needed}` scope (or `{}`)", crate::SCOPE_ADMIN)),
+                    Some(info.hint.to_string()),
+                );
+                resp.headers_mut().insert(
+                    WWW_AUTHENTICATE,
+                    bearer_challenge(info.error, info.message, Some(needed)),
+                );
+                resp
+            }
+            ApiError::BadRequest(d) => problem(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "problem",
+                "The request is not valid.",
+                Some(d),
+                Some("Check the request against GET /openapi.json.".into()),
+            ),
+            ApiError::UnsupportedMediaType(d) => problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "problem",
+                "The request body must be JSON.",
+                Some(d),
+                Some("Send `Content-Type: application/json`.".into()),
+            ),
+            ApiError::PayloadTooLarge => problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload_too_large",
+                "problem",
+                "The request body is too large.",
+                None,
+                Some("Send a smaller body; Ward's requests are small.".into()),
+            ),
+            ApiError::NotFound(d) => {
+                problem(StatusCode::NOT_FOUND, "not_found", "problem", "Not found.", Some(d), None)
+            }
+            ApiError::Unavailable(d) => {
+                let info = Reason::Unavailable.info();
+                let mut resp = problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    info.code,
+                    "reason",
+                    info.message,
+                    Some(d),
+                    Some(info.hint.to_string()),
+                );
+                resp.headers_mut().insert("retry-after", HeaderValue::from_static("1"));
+                resp
+            }
+        }
+    }
+}
+
+/// The fallback for unknown paths.
+pub async fn not_found(uri: Uri) -> ApiError {
+    ApiError::NotFound(format!("no route for {}", uri.path()))
+}
+
+/// The fallback for known paths with the wrong method.
+pub async fn method_not_allowed() -> Response {
+    problem(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "problem",
+        "This method is not allowed here.",
+        None,
+        Some("See GET /openapi.json for the methods each path takes.".into()),
+    )
+}

@@ -1,0 +1,72 @@
+//! Health, readiness, the reason table and the OpenAPI document.
+
+use axum::extract::State;
+use axum::Json;
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+use ward_core::Reason;
+
+use crate::problem::{ApiError, Problem};
+use crate::AppState;
+
+/// A liveness or readiness answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok` or `ready`.
+    pub status: &'static str,
+}
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// Readiness: the store answers too.
+#[utoipa::path(get, path = "/readyz", tag = "meta",
+    responses((status = 200, body = Health), (status = 503, body = Problem)))]
+pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
+    state.store.ping().await?;
+    Ok(Json(Health { status: "ready" }))
+}
+
+/// One row of the reason table.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonRow {
+    /// The stable code.
+    pub code: &'static str,
+    /// The HTTP status a resource server answers with.
+    pub status: u16,
+    /// The RFC 6750 error code: what anonymous callers see.
+    pub error: Option<&'static str>,
+    /// What it means.
+    pub message: &'static str,
+    /// What to do.
+    pub hint: &'static str,
+}
+
+/// Answer of `GET /v1/reasons`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReasonTable {
+    /// Every reason Ward gives.
+    pub reasons: Vec<ReasonRow>,
+}
+
+/// The reason table: every code Ward can answer with, its status, category, message and hint.
+#[utoipa::path(get, path = "/v1/reasons", tag = "meta", responses((status = 200, body = ReasonTable)))]
+pub async fn reasons() -> Json<ReasonTable> {
+    let reasons = Reason::ALL
+        .iter()
+        .map(|r| {
+            let i = r.info();
+            ReasonRow { code: i.code, status: i.status, error: i.error, message: i.message, hint: i.hint }
+        })
+        .collect();
+    Json(ReasonTable { reasons })
+}
+
+/// The OpenAPI 3.1 document, generated from the handlers.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI document")))]
+pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
+    Json(crate::openapi::ApiDoc::openapi())
+}

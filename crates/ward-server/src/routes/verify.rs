@@ -1,0 +1,144 @@
+//! `POST /v1/verify`: the question every protected request asks.
+
+use std::net::IpAddr;
+
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use ward_core::key::valid_scope;
+use ward_core::{Reason, Verdict};
+
+use crate::extract::{ApiJson, Caller};
+use crate::keys::KeyView;
+use crate::problem::{verdict_status, ApiError, Problem};
+use crate::verifier::Checked;
+use crate::{AppState, SCOPE_VERIFY};
+
+/// Body of `POST /v1/verify`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    /// The token to check. Absent or empty gives the reason `missing`.
+    #[serde(default)]
+    pub token: Option<String>,
+    /// Scopes the token must all carry.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// The end user this token belongs to, as the calling backend saw them.
+    #[serde(default)]
+    pub context: Option<VerifyContext>,
+}
+
+/// Who presented the token to the calling backend.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyContext {
+    /// The end user's IP address.
+    #[serde(default)]
+    pub client_ip: Option<String>,
+    /// The end user's User-Agent.
+    #[serde(default)]
+    pub user_agent: Option<String>,
+}
+
+/// The full answer, for callers authenticated with `ward:verify` or `ward:admin`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VerifyResponse {
+    /// Whether the token is good.
+    pub valid: bool,
+    /// The stable reason code (`GET /v1/reasons` lists them).
+    pub reason: &'static str,
+    /// What the reason means.
+    pub message: &'static str,
+    /// What to do about it.
+    pub hint: &'static str,
+    /// What is particular to this token (when it expired, which scope is missing, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The key's metadata, when valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<KeyView>,
+}
+
+/// The answer for anonymous callers: the RFC 6750 category only.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnonymousVerifyResponse {
+    /// Whether the token is good.
+    pub valid: bool,
+    /// `invalid_token`, `insufficient_scope` or `temporarily_unavailable`, when not valid.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'static str>,
+}
+
+impl VerifyRequest {
+    fn validate(&self) -> Result<(), ApiError> {
+        if let Some(bad) = self.scopes.iter().find(|s| !valid_scope(s)) {
+            return Err(ApiError::BadRequest(format!("scope {bad:?} is not a valid scope name")));
+        }
+        if let Some(ip) = self.context.as_ref().and_then(|c| c.client_ip.as_deref()) {
+            ip.parse::<IpAddr>()
+                .map_err(|_| ApiError::BadRequest(format!("`context.client_ip` {ip:?} is not an IP address")))?;
+        }
+        Ok(())
+    }
+}
+
+/// Verifies a token: every rejection names its reason.
+#[utoipa::path(post, path = "/v1/verify", tag = "verify", request_body = VerifyRequest,
+    security((), ("bearer" = ["ward:verify"])),
+    responses(
+        (status = 200, description = "A verdict (valid or not). Authenticated callers get VerifyResponse, anonymous ones AnonymousVerifyResponse.", body = VerifyResponse),
+        (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 503, description = "The store is unreachable: no verdict", body = VerifyResponse)))]
+pub async fn verify(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<VerifyRequest>,
+) -> Result<Response, ApiError> {
+    let full = match caller.0 {
+        Some(_) => {
+            caller.require(SCOPE_VERIFY)?;
+            true
+        }
+        None if state.config.allow_anonymous_verify => false,
+        None => {
+            caller.require(SCOPE_VERIFY)?;
+            false
+        }
+    };
+    req.validate()?;
+    let token = req.token.as_deref().unwrap_or_default();
+    let checked = state.verifier.verify(&state, token, &req.scopes).await;
+    let (verdict, key) = match checked {
+        Checked::Valid { key, remaining_uses } => {
+            let mut view = KeyView::of(&key, state.clock.now());
+            if remaining_uses.is_some() {
+                view.remaining_uses = remaining_uses;
+            }
+            (Verdict::of(Reason::Valid), Some(view))
+        }
+        Checked::Invalid(v) => (v, None),
+    };
+    if let Some(ctx) = &req.context {
+        tracing::debug!(reason = %verdict.reason, client_ip = ?ctx.client_ip, "verify");
+    }
+    let info = verdict.reason.info();
+    let status = verdict_status(verdict.reason);
+    if full {
+        let body = VerifyResponse {
+            valid: verdict.reason.is_valid(),
+            reason: info.code,
+            message: info.message,
+            hint: info.hint,
+            detail: verdict.detail,
+            key,
+        };
+        Ok((status, Json(body)).into_response())
+    } else {
+        let body = AnonymousVerifyResponse { valid: verdict.reason.is_valid(), error: info.error };
+        Ok((status, Json(body)).into_response())
+    }
+}
+
