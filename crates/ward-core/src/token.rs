@@ -112,10 +112,7 @@ impl<'a> ParsedToken<'a> {
         let (Some(product), Some(env), Some(kind), Some(body)) =
             (parts.next(), parts.next(), parts.next(), parts.next())
         else {
-            return Err(Verdict::with(
-                Reason::Malformed,
-                "expected `ward_<environment>_<kind>_<body>`",
-            ));
+            return Err(Verdict::with(Reason::Malformed, "expected `ward_<environment>_<kind>_<body>`"));
         };
         if product != PRODUCT {
             return Err(Verdict::with(
@@ -140,10 +137,7 @@ impl<'a> ParsedToken<'a> {
         let (hashed_part, checksum) = token.split_at(split);
         if checksum_of(hashed_part).as_bytes() != checksum.as_bytes() {
             let detail = if body.len() < BODY_LEN {
-                format!(
-                    "the token is {} characters short: it looks truncated",
-                    BODY_LEN - body.len()
-                )
+                format!("the token is {} characters short: it looks truncated", BODY_LEN - body.len())
             } else {
                 "a character was changed, added or dropped".to_string()
             };
@@ -171,10 +165,7 @@ impl<'a> ParsedToken<'a> {
         if self.env != env {
             return Err(Verdict::with(
                 Reason::WrongType,
-                format!(
-                    "this is a `{}` token; this deployment accepts `{env}` tokens",
-                    self.env
-                ),
+                format!("this is a `{}` token; this deployment accepts `{env}` tokens", self.env),
             ));
         }
         if !kinds.contains(&self.kind) {
@@ -272,10 +263,7 @@ mod tests {
             bytes[i] = if bytes[i] == b'a' { b'b' } else { b'a' };
             let flipped = String::from_utf8(bytes).expect("ascii");
             let r = ParsedToken::parse(&flipped).expect_err("flip must fail").reason;
-            assert!(
-                matches!(r, Reason::ChecksumMismatch | Reason::Malformed),
-                "flip at {i} gave {r}"
-            );
+            assert!(matches!(r, Reason::ChecksumMismatch | Reason::Malformed), "flip at {i} gave {r}");
         }
     }
 
@@ -290,7 +278,8 @@ mod tests {
 
     #[test]
     fn shapes_that_are_not_tokens_are_malformed() {
-        for s in ["x", "ward", "ward_live_ak_", "Bearer abc", "wrd_live_ak_abcdefgh", "ward_LIVE_ak_abcdefg"] {
+        for s in ["x", "ward", "ward_live_ak_", "Bearer abc", "wrd_live_ak_abcdefgh", "ward_LIVE_ak_abcdefg"]
+        {
             assert_eq!(ParsedToken::parse(s).expect_err(s).reason, Reason::Malformed, "{s}");
         }
         assert_eq!(ParsedToken::parse("").expect_err("empty").reason, Reason::Missing);

@@ -20,15 +20,13 @@ use crate::{AppState, SCOPE_ADMIN};
 pub struct ApiJson<T>(pub T);
 
 fn is_json(headers: &HeaderMap) -> bool {
-    headers
-        .get(CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(';').next())
-        .is_some_and(|mime| {
+    headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).and_then(|v| v.split(';').next()).is_some_and(
+        |mime| {
             let mime = mime.trim();
             mime.eq_ignore_ascii_case("application/json")
                 || (mime.starts_with("application/") && mime.ends_with("+json"))
-        })
+        },
+    )
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
@@ -36,12 +34,12 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 
     async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
         if !is_json(req.headers()) {
-            return Err(ApiError::UnsupportedMediaType(
-                "expected `Content-Type: application/json`".into(),
-            ));
+            return Err(ApiError::UnsupportedMediaType("expected `Content-Type: application/json`".into()));
         }
         let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
-            BytesRejection::FailedToBufferBody(f) if f.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            BytesRejection::FailedToBufferBody(f)
+                if f.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+            {
                 ApiError::PayloadTooLarge
             }
             other => ApiError::BadRequest(format!("could not read the body: {other}")),

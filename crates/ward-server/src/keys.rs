@@ -194,7 +194,8 @@ pub async fn issue(state: &AppState, req: CreateKey) -> Result<(ApiKey, NewToken
     scopes.dedup();
     // An id collision is astronomically unlikely (95 bits), but a retry costs nothing.
     for _ in 0..3 {
-        let minted = token::mint(&mut SourceRng(state.secrets.as_ref()), &state.config.env, TokenKind::ApiKey);
+        let minted =
+            token::mint(&mut SourceRng(state.secrets.as_ref()), &state.config.env, TokenKind::ApiKey);
         let key = ApiKey {
             id: minted.id.clone(),
             env: state.config.env.clone(),

@@ -72,13 +72,17 @@ pub fn verdict_status(reason: Reason) -> StatusCode {
 /// Whether a reason can be told to a caller who has not authenticated: only those decided from
 /// the token's text alone, which reveal nothing about what Ward has stored.
 pub fn is_public(reason: Reason) -> bool {
-    matches!(
-        reason,
-        Reason::Missing | Reason::Malformed | Reason::ChecksumMismatch | Reason::WrongType
-    )
+    matches!(reason, Reason::Missing | Reason::Malformed | Reason::ChecksumMismatch | Reason::WrongType)
 }
 
-fn problem(status: StatusCode, reason: &str, urn: &str, title: &str, detail: Option<String>, hint: Option<String>) -> Response {
+fn problem(
+    status: StatusCode,
+    reason: &str,
+    urn: &str,
+    title: &str,
+    detail: Option<String>,
+    hint: Option<String>,
+) -> Response {
     let body = Problem {
         kind: format!("urn:ward:{urn}:{reason}"),
         title: title.to_string(),
@@ -118,10 +122,12 @@ impl IntoResponse for ApiError {
                 } else {
                     (info.error.unwrap_or("invalid_token"), None, None)
                 };
-                let description = if is_public(v.reason) { info.message } else { "The Ward key is not valid." };
+                let description =
+                    if is_public(v.reason) { info.message } else { "The Ward key is not valid." };
                 let mut resp = problem(status, reason, "reason", description, detail, hint);
                 if status == StatusCode::UNAUTHORIZED {
-                    resp.headers_mut().insert(WWW_AUTHENTICATE, bearer_challenge(info.error, description, None));
+                    resp.headers_mut()
+                        .insert(WWW_AUTHENTICATE, bearer_challenge(info.error, description, None));
                 }
                 resp
             }
@@ -135,10 +141,8 @@ impl IntoResponse for ApiError {
                     Some(format!("this endpoint needs the `{needed}` scope (or `{}`)", crate::SCOPE_ADMIN)),
                     Some(info.hint.to_string()),
                 );
-                resp.headers_mut().insert(
-                    WWW_AUTHENTICATE,
-                    bearer_challenge(info.error, info.message, Some(needed)),
-                );
+                resp.headers_mut()
+                    .insert(WWW_AUTHENTICATE, bearer_challenge(info.error, info.message, Some(needed)));
                 resp
             }
             ApiError::BadRequest(d) => problem(

@@ -98,7 +98,12 @@ impl Verifier {
         }
     }
 
-    async fn verify_inner(&self, state: &AppState, token: &str, scopes: &[String]) -> Result<Checked, Verdict> {
+    async fn verify_inner(
+        &self,
+        state: &AppState,
+        token: &str,
+        scopes: &[String],
+    ) -> Result<Checked, Verdict> {
         let parsed = ParsedToken::parse(token)?;
         parsed.expect(&state.config.env, &[TokenKind::ApiKey])?;
         let Some(key) = self.record(state, parsed.id).await? else {

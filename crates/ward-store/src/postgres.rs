@@ -103,12 +103,13 @@ impl Store for PostgresStore {
     }
 
     async fn set_api_key_disabled(&self, id: &str, at: Option<i64>) -> Result<Option<ApiKey>, StoreError> {
-        let row: Option<KeyRow> =
-            sqlx::query_as(&format!("UPDATE api_keys SET disabled_at = $1 WHERE id = $2 RETURNING {COLUMNS}"))
-                .bind(at)
-                .bind(id)
-                .fetch_optional(&self.pool)
-                .await?;
+        let row: Option<KeyRow> = sqlx::query_as(&format!(
+            "UPDATE api_keys SET disabled_at = $1 WHERE id = $2 RETURNING {COLUMNS}"
+        ))
+        .bind(at)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
         key_opt(row)
     }
 

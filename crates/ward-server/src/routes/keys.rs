@@ -113,7 +113,10 @@ pub async fn revoke(
         None => RevokeReason::Admin,
         Some(code) => RevokeReason::from_code(code).ok_or_else(|| {
             let all: Vec<&str> = RevokeReason::ALL.iter().map(|r| r.as_str()).collect();
-            ApiError::BadRequest(format!("unknown revocation reason {code:?}; use one of: {}", all.join(", ")))
+            ApiError::BadRequest(format!(
+                "unknown revocation reason {code:?}; use one of: {}",
+                all.join(", ")
+            ))
         })?,
     };
     if req.note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
@@ -127,7 +130,12 @@ pub async fn revoke(
     Ok(Json(KeyView::of(&key, state.clock.now())))
 }
 
-async fn set_disabled(state: AppState, caller: Caller, id: String, disable: bool) -> Result<Json<KeyView>, ApiError> {
+async fn set_disabled(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    disable: bool,
+) -> Result<Json<KeyView>, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let at = disable.then(|| state.clock.now());
     let key = state.store.set_api_key_disabled(&id, at).await?;
@@ -141,7 +149,11 @@ async fn set_disabled(state: AppState, caller: Caller, id: String, disable: bool
 #[utoipa::path(post, path = "/v1/keys/{id}/disable", tag = "keys", security(("bearer" = ["ward:admin"])),
     params(("id" = String, Path, description = "The key id")),
     responses((status = 200, body = KeyView), (status = 404, body = Problem)))]
-pub async fn disable(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<KeyView>, ApiError> {
+pub async fn disable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<KeyView>, ApiError> {
     set_disabled(state, caller, id, true).await
 }
 
@@ -149,6 +161,10 @@ pub async fn disable(State(state): State<AppState>, caller: Caller, Path(id): Pa
 #[utoipa::path(post, path = "/v1/keys/{id}/enable", tag = "keys", security(("bearer" = ["ward:admin"])),
     params(("id" = String, Path, description = "The key id")),
     responses((status = 200, body = KeyView), (status = 404, body = Problem)))]
-pub async fn enable(State(state): State<AppState>, caller: Caller, Path(id): Path<String>) -> Result<Json<KeyView>, ApiError> {
+pub async fn enable(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<KeyView>, ApiError> {
     set_disabled(state, caller, id, false).await
 }

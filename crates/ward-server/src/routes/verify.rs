@@ -78,8 +78,9 @@ impl VerifyRequest {
             return Err(ApiError::BadRequest(format!("scope {bad:?} is not a valid scope name")));
         }
         if let Some(ip) = self.context.as_ref().and_then(|c| c.client_ip.as_deref()) {
-            ip.parse::<IpAddr>()
-                .map_err(|_| ApiError::BadRequest(format!("`context.client_ip` {ip:?} is not an IP address")))?;
+            ip.parse::<IpAddr>().map_err(|_| {
+                ApiError::BadRequest(format!("`context.client_ip` {ip:?} is not an IP address"))
+            })?;
         }
         Ok(())
     }
@@ -141,4 +142,3 @@ pub async fn verify(
         Ok((status, Json(body)).into_response())
     }
 }
-
