@@ -1,0 +1,172 @@
+//! Configuration: flags, then `WARD_*` environment variables (clap reads both), then `ward.toml`,
+//! then defaults. Read once, validated into [`Config`]; libraries never read the environment.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use serde::Deserialize;
+use ward_server::ServerConfig;
+
+/// The config file format version this build reads.
+pub const CONFIG_VERSION: u32 = 1;
+
+/// `ward.toml`. Every field is optional; flags and environment variables win over it.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    /// Must be 1.
+    pub version: Option<u32>,
+    /// The data directory (master key, SQLite database).
+    pub data: Option<PathBuf>,
+    /// The address to listen on.
+    pub listen: Option<String>,
+    /// `sqlite://PATH` or `postgres://...`.
+    pub store: Option<String>,
+    /// The environment this deployment issues tokens for (`live`, `test`, ...).
+    pub env: Option<String>,
+    /// Seconds a verified key's record is served from memory (revocations on other nodes apply
+    /// within this time).
+    pub cache_ttl_secs: Option<u64>,
+    /// Largest request body in bytes.
+    pub max_body_bytes: Option<usize>,
+    /// Whether callers without a Ward key may call `POST /v1/verify` (they get categories only).
+    pub allow_anonymous_verify: Option<bool>,
+    /// A `tracing` filter, e.g. `info` or `ward=debug`.
+    pub log: Option<String>,
+}
+
+/// The settings given on the command line or in the environment.
+#[derive(Debug, Default, Clone, clap::Args)]
+pub struct Overrides {
+    /// Data directory: master key and SQLite database [default: ./ward-data]
+    #[arg(long, env = "WARD_DATA")]
+    pub data: Option<PathBuf>,
+    /// Store URL: sqlite://PATH or postgres://USER@HOST/DB [default: sqlite://DATA/ward.db]
+    #[arg(long, env = "WARD_STORE")]
+    pub store: Option<String>,
+    /// Config file [default: ./ward.toml if it exists]
+    #[arg(long, env = "WARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Environment name in issued tokens [default: live]
+    #[arg(long, env = "WARD_ENV")]
+    pub env: Option<String>,
+}
+
+/// The validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The data directory.
+    pub data: PathBuf,
+    /// The store URL.
+    pub store: String,
+    /// The listen address.
+    pub listen: SocketAddr,
+    /// The log filter.
+    pub log: String,
+    /// What the server needs.
+    pub server: ServerConfig,
+}
+
+impl Config {
+    /// The master key file.
+    pub fn master_key_path(&self) -> PathBuf {
+        self.data.join("master.key")
+    }
+
+    /// Merges flags/env over the file over defaults, and validates.
+    pub fn load(o: &Overrides, listen: Option<&str>, log: Option<&str>) -> Result<Config> {
+        let file = read_file(o.config.as_deref())?;
+        if let Some(v) = file.version {
+            if v != CONFIG_VERSION {
+                bail!("config file version {v} is not supported (this build reads version {CONFIG_VERSION})");
+            }
+        }
+        let data = o.data.clone().or(file.data).unwrap_or_else(|| PathBuf::from("./ward-data"));
+        let store = o
+            .store
+            .clone()
+            .or(file.store)
+            .unwrap_or_else(|| format!("sqlite://{}", data.join("ward.db").display()));
+        let listen = listen.map(str::to_string).or(file.listen).unwrap_or_else(|| "127.0.0.1:7878".into());
+        let listen: SocketAddr =
+            listen.parse().with_context(|| format!("listen address {listen:?} is not HOST:PORT"))?;
+        let env = o.env.clone().or(file.env).unwrap_or_else(|| "live".into());
+        if !ward_core::token::valid_env(&env) {
+            bail!("environment {env:?} must be 1 to 16 lowercase letters or digits");
+        }
+        let defaults = ServerConfig::default();
+        let cache_ttl = file.cache_ttl_secs.map(Duration::from_secs).unwrap_or(defaults.cache_ttl);
+        if cache_ttl > Duration::from_secs(300) {
+            bail!("cache_ttl_secs must be at most 300: revocations must reach every node quickly");
+        }
+        let max_body_bytes = file.max_body_bytes.unwrap_or(defaults.max_body_bytes);
+        if !(1024..=16 * 1024 * 1024).contains(&max_body_bytes) {
+            bail!("max_body_bytes must be between 1024 and 16777216");
+        }
+        Ok(Config {
+            data,
+            store,
+            listen,
+            log: log.map(str::to_string).or(file.log).unwrap_or_else(|| "info".into()),
+            server: ServerConfig {
+                env,
+                cache_ttl,
+                max_body_bytes,
+                allow_anonymous_verify: file
+                    .allow_anonymous_verify
+                    .unwrap_or(defaults.allow_anonymous_verify),
+                ..defaults
+            },
+        })
+    }
+}
+
+fn read_file(path: Option<&Path>) -> Result<FileConfig> {
+    let (path, required) = match path {
+        Some(p) => (p.to_path_buf(), true),
+        None => (PathBuf::from("ward.toml"), false),
+    };
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text).with_context(|| format!("reading {}", path.display())),
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
+        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_file(text: &str) -> (tempfile::TempDir, Overrides) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("ward.toml");
+        std::fs::write(&path, text).expect("write");
+        (dir, Overrides { config: Some(path), ..Overrides::default() })
+    }
+
+    #[test]
+    fn flags_win_over_the_file_which_wins_over_defaults() {
+        let (_d, mut o) = with_file("version = 1\nenv = \"test\"\ndata = \"/tmp/x\"\ncache_ttl_secs = 2\n");
+        let c = Config::load(&o, None, None).expect("loads");
+        assert_eq!(c.server.env, "test");
+        assert_eq!(c.store, "sqlite:///tmp/x/ward.db");
+        assert_eq!(c.server.cache_ttl, Duration::from_secs(2));
+        assert_eq!(c.listen.to_string(), "127.0.0.1:7878");
+        o.env = Some("staging".into());
+        let c = Config::load(&o, Some("0.0.0.0:9000"), None).expect("loads");
+        assert_eq!(c.server.env, "staging");
+        assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
+    }
+
+    #[test]
+    fn bad_values_are_refused_with_a_reason() {
+        for bad in ["version = 2", "env = \"Live!\"", "cache_ttl_secs = 100000", "nonsense = 1"] {
+            let (_d, o) = with_file(bad);
+            assert!(Config::load(&o, None, None).is_err(), "{bad} accepted");
+        }
+        let (_d, o) = with_file("");
+        assert!(Config::load(&o, Some("not an address"), None).is_err());
+    }
+}
