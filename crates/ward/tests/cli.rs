@@ -1,0 +1,224 @@
+//! The `ward` binary end to end: init, serve, the CLI's exit codes, durability across `kill -9`,
+//! and no secret in the log or the database files.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+const WARD: &str = env!("CARGO_BIN_EXE_ward");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A `ward serve` process with its output captured to files.
+struct Server {
+    child: Child,
+    url: String,
+    stdout: PathBuf,
+    stderr: PathBuf,
+}
+
+impl Server {
+    fn start(dir: &Path, extra: &[&str], tag: &str) -> Server {
+        let port = free_port();
+        let stdout = dir.join(format!("serve-{tag}.out"));
+        let stderr = dir.join(format!("serve-{tag}.err"));
+        let child = Command::new(WARD)
+            .args(["serve", "--data"])
+            .arg(dir.join("data"))
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .env("WARD_LOG", "trace")
+            .env_remove("WARD_ADMIN_KEY")
+            .stdout(std::fs::File::create(&stdout).unwrap())
+            .stderr(std::fs::File::create(&stderr).unwrap())
+            .spawn()
+            .unwrap();
+        let url = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while ureq::get(&format!("{url}/healthz")).call().is_err() {
+            assert!(Instant::now() < deadline, "server did not start: {}", std::fs::read_to_string(&stderr).unwrap());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Server { child, url, stdout, stderr }
+    }
+
+    /// The admin key printed on first run.
+    fn admin_key(&self) -> String {
+        let out = std::fs::read_to_string(&self.stdout).unwrap();
+        out.lines().find(|l| l.starts_with("ward_")).expect("admin key printed").to_string()
+    }
+
+    fn post(&self, path: &str, auth: &str, body: Value) -> (u16, Value) {
+        let r = ureq::post(&format!("{}{path}", self.url))
+            .set("Authorization", &format!("Bearer {auth}"))
+            .send_json(body);
+        let resp = match r {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{e}"),
+        };
+        (resp.status(), resp.into_json().unwrap())
+    }
+
+    fn kill_9(mut self) -> String {
+        self.child.kill().unwrap(); // SIGKILL on Unix
+        self.child.wait().unwrap();
+        std::fs::read_to_string(&self.stderr).unwrap()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn ward(args: &[&str], server: &Server, admin: Option<&str>) -> Output {
+    let mut c = Command::new(WARD);
+    c.args(args).env("WARD_SERVER", &server.url).env_remove("WARD_ADMIN_KEY");
+    if let Some(k) = admin {
+        c.env("WARD_ADMIN_KEY", k);
+    }
+    c.output().unwrap()
+}
+
+fn secret_of(key: &str) -> &str {
+    // ward_live_ak_ + 16 id chars, then 32 secret chars, then 6 checksum chars.
+    &key["ward_live_ak_".len() + 16..key.len() - 6]
+}
+
+#[test]
+fn init_prints_the_admin_key_once_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let out = Command::new(WARD).args(["init", "--json", "--data"]).arg(&data).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["admin_key"].as_str().unwrap().starts_with("ward_live_ak_"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(data.join("master.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+    let again = Command::new(WARD).args(["init", "--data"]).arg(&data).output().unwrap();
+    assert_eq!(again.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&again.stderr).contains("refusing to overwrite"));
+}
+
+#[test]
+fn cli_manages_keys_and_verify_exit_codes_follow_the_verdict() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], "cli");
+    let admin = server.admin_key();
+
+    let out = ward(&["key", "create", "--subject", "alice", "--scope", "read", "--json"], &server, Some(&admin));
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let key = created["key"].as_str().unwrap().to_string();
+    let id = created["id"].as_str().unwrap().to_string();
+
+    let valid = ward(&["verify", &key, "--scope", "read"], &server, Some(&admin));
+    assert_eq!(valid.status.code(), Some(0), "{}", String::from_utf8_lossy(&valid.stdout));
+    let scope = ward(&["verify", &key, "--scope", "write"], &server, Some(&admin));
+    assert_eq!(scope.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&scope.stdout).contains("insufficient_scope"));
+
+    let revoked = ward(&["key", "revoke", &id, "--reason", "offboarded"], &server, Some(&admin));
+    assert!(revoked.status.success());
+    let after = ward(&["verify", &key], &server, Some(&admin));
+    assert_eq!(after.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&after.stdout);
+    assert!(text.contains("revoked") && text.contains("offboarded"), "{text}");
+
+    // No Ward key: the answer is the category only.
+    let anon = ward(&["verify", &key], &server, None);
+    assert_eq!(anon.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&anon.stdout).contains("invalid_token"));
+
+    // A management call without a key is an error, not a verdict.
+    let denied = ward(&["key", "list"], &server, None);
+    assert_eq!(denied.status.code(), Some(2));
+    drop(server);
+
+    // No server: no verdict, exit 2.
+    let down = Command::new(WARD)
+        .args(["verify", &key, "--server", &format!("http://127.0.0.1:{}", free_port())])
+        .output()
+        .unwrap();
+    assert_eq!(down.status.code(), Some(2));
+}
+
+#[test]
+fn an_acknowledged_revoke_survives_kill_9_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], "first");
+    let admin = server.admin_key();
+    let (status, created) = server.post("/v1/keys", &admin, json!({"subject": "bob"}));
+    assert_eq!(status, 201);
+    let key = created["key"].as_str().unwrap().to_string();
+    let id = created["id"].as_str().unwrap().to_string();
+    let (status, v) = server.post("/v1/verify", &admin, json!({"token": key}));
+    assert_eq!((status, v["reason"].as_str()), (200, Some("valid")));
+    let (status, _) = server.post(&format!("/v1/keys/{id}/revoke"), &admin, json!({"reason": "compromised"}));
+    assert_eq!(status, 200);
+    server.kill_9();
+
+    let server = Server::start(dir.path(), &[], "second");
+    let (status, v) = server.post("/v1/verify", &admin, json!({"token": key}));
+    assert_eq!(status, 200);
+    assert_eq!(v["reason"], "revoked", "{v}");
+    assert!(v["detail"].as_str().unwrap().contains("compromised"));
+}
+
+#[test]
+fn no_secret_reaches_the_log_or_the_database_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], "leak");
+    let admin = server.admin_key();
+    let mut keys = vec![admin.clone()];
+    for i in 0..3 {
+        let (s, created) =
+            server.post("/v1/keys", &admin, json!({"subject": format!("user{i}"), "scopes": ["read"], "uses": 5}));
+        assert_eq!(s, 201);
+        keys.push(created["key"].as_str().unwrap().to_string());
+    }
+    for k in &keys {
+        let (s, _) = server.post("/v1/verify", &admin, json!({"token": k, "scopes": ["read"]}));
+        assert_eq!(s, 200);
+        // A tampered copy of each key goes through the failure paths too.
+        let mut bad = k.clone();
+        bad.replace_range(20..21, if &bad[20..21] == "a" { "b" } else { "a" });
+        server.post("/v1/verify", &admin, json!({"token": bad}));
+        ward(&["verify", k], &server, Some(&admin));
+    }
+    let id = keys[1]["ward_live_ak_".len().."ward_live_ak_".len() + 16].to_string();
+    server.post(&format!("/v1/keys/{id}/revoke"), &admin, json!({}));
+    let log = server.kill_9();
+    assert!(log.contains("api key created"), "the log was captured at trace level");
+
+    let data = dir.path().join("data");
+    let mut files = vec![("log".to_string(), log.into_bytes())];
+    for entry in std::fs::read_dir(&data).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != "master.key" {
+            files.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+    assert!(files.len() >= 3, "log, database and WAL were read");
+    for k in &keys {
+        let secret = secret_of(k);
+        for (name, bytes) in &files {
+            let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+            assert!(!found, "a key secret appears in {name}");
+        }
+    }
+}
