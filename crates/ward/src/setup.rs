@@ -80,7 +80,8 @@ pub async fn init(cfg: &Config) -> Result<Opened> {
     let store = open_store(cfg).await?;
     if store.count_api_keys().await? > 0 {
         bail!(
-            "the store at {} already holds keys from another deployment; refusing to initialise over it",
+            "the store at {} already holds keys: refusing to initialise over it (to add a node to an existing \
+             deployment, copy its master.key into the data directory)",
             ward_store::redact_url(&cfg.store)
         );
     }
