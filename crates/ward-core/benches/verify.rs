@@ -25,6 +25,9 @@ fn bench(c: &mut Criterion) {
         remaining_uses: None,
         disabled_at: None,
         revoked: None,
+        superseded: None,
+        refill: None,
+        last_used_at: None,
     };
     let required = vec!["read".to_string()];
     let tok: &str = &minted.token;

@@ -1,6 +1,7 @@
 //! API keys: the record Ward keeps for each key, and the policy that judges a presented key.
 
 use crate::clock::{human_span, rfc3339, UnixTime};
+pub use crate::lifecycle::{Revocation, RevokeReason, Supersession};
 use crate::reason::{Reason, Verdict};
 use crate::secret::SecretHash;
 
@@ -8,66 +9,6 @@ use crate::secret::SecretHash;
 pub const MAX_SCOPE_LEN: usize = 128;
 /// Most scopes one token may carry.
 pub const MAX_SCOPES: usize = 64;
-
-/// Why a token was revoked: a fixed vocabulary, so reports can group by it.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum RevokeReason {
-    /// The holder logged out.
-    Logout,
-    /// The secret leaked or is suspected to have.
-    Compromised,
-    /// The holder left the organisation.
-    Offboarded,
-    /// The holder's password changed, so every credential derived from it goes.
-    PasswordChanged,
-    /// Replaced by a newer token.
-    Rotated,
-    /// An operator decided, for a reason given in the note.
-    Admin,
-}
-
-impl RevokeReason {
-    /// Every revocation reason.
-    pub const ALL: &'static [RevokeReason] = &[
-        RevokeReason::Logout,
-        RevokeReason::Compromised,
-        RevokeReason::Offboarded,
-        RevokeReason::PasswordChanged,
-        RevokeReason::Rotated,
-        RevokeReason::Admin,
-    ];
-
-    /// The stable code.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            RevokeReason::Logout => "logout",
-            RevokeReason::Compromised => "compromised",
-            RevokeReason::Offboarded => "offboarded",
-            RevokeReason::PasswordChanged => "password_changed",
-            RevokeReason::Rotated => "rotated",
-            RevokeReason::Admin => "admin",
-        }
-    }
-
-    /// Looks a reason up by its code.
-    pub fn from_code(s: &str) -> Option<Self> {
-        RevokeReason::ALL.iter().copied().find(|r| r.as_str() == s)
-    }
-}
-
-/// Who revoked a token, when and why.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Revocation {
-    /// When.
-    pub at: UnixTime,
-    /// Why, from the vocabulary.
-    pub reason: RevokeReason,
-    /// Free text from the operator, if any.
-    pub note: Option<String>,
-    /// Who: the id of the Ward key that made the call, or `cli`/`system`.
-    pub actor: String,
-}
 
 /// Everything Ward stores about one API key. The secret itself is never part of it.
 #[derive(Clone, Debug, PartialEq)]
@@ -98,6 +39,30 @@ pub struct ApiKey {
     pub disabled_at: Option<UnixTime>,
     /// Its revocation, if revoked.
     pub revoked: Option<Revocation>,
+    /// Replaced by a rotation, if it was: it keeps working until the overlap ends.
+    pub superseded: Option<Supersession>,
+    /// Periodic refill of `remaining_uses`, if configured.
+    pub refill: Option<Refill>,
+    /// The last valid use, as of the last write-behind flush.
+    pub last_used_at: Option<UnixTime>,
+}
+
+/// Resets a key's remaining uses to `amount` every `interval` seconds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Refill {
+    /// Seconds between refills.
+    pub interval: i64,
+    /// Uses after a refill.
+    pub amount: i64,
+    /// The start of the current refill period.
+    pub last_at: UnixTime,
+}
+
+impl Refill {
+    /// Whether a refill is due at `now`.
+    pub fn due(&self, now: UnixTime) -> bool {
+        self.interval > 0 && now >= self.last_at.saturating_add(self.interval)
+    }
 }
 
 /// Checks that a scope name is printable ASCII without spaces, 1 to 128 characters.
@@ -106,6 +71,14 @@ pub fn valid_scope(s: &str) -> bool {
 }
 
 impl ApiKey {
+    /// Uses left at `now`, counting a refill that is due but not yet applied.
+    pub fn remaining_uses_at(&self, now: UnixTime) -> Option<i64> {
+        match (self.remaining_uses, self.refill) {
+            (Some(_), Some(r)) if r.due(now) => Some(r.amount),
+            (n, _) => n,
+        }
+    }
+
     /// Judges the key's own state at `now` against the scopes a request needs.
     ///
     /// The secret has already been checked; the usage counter is the store's business (it must be
@@ -113,17 +86,12 @@ impl ApiKey {
     /// The order matters: a revoked key says `revoked` even if it has also expired.
     pub fn check(&self, now: UnixTime, required_scopes: &[String]) -> Result<(), Verdict> {
         if let Some(rev) = &self.revoked {
-            let mut d = format!(
-                "revoked at {} ({} ago) by {}, reason `{}`",
-                rfc3339(rev.at),
-                human_span(now - rev.at),
-                rev.actor,
-                rev.reason.as_str()
-            );
-            if let Some(note) = &rev.note {
-                d.push_str(&format!(": {note}"));
+            return Err(rev.verdict(now));
+        }
+        if let Some(s) = &self.superseded {
+            if !s.in_grace(now) {
+                return Err(s.verdict(now));
             }
-            return Err(Verdict::with(Reason::Revoked, d));
         }
         if let Some(at) = self.disabled_at {
             return Err(Verdict::with(
@@ -147,7 +115,7 @@ impl ApiKey {
                 ));
             }
         }
-        if self.remaining_uses.is_some_and(|n| n <= 0) {
+        if self.remaining_uses_at(now).is_some_and(|n| n <= 0) {
             return Err(usage_exceeded());
         }
         let missing: Vec<&str> = required_scopes
@@ -193,6 +161,9 @@ mod tests {
             remaining_uses: None,
             disabled_at: None,
             revoked: None,
+            superseded: None,
+            refill: None,
+            last_used_at: None,
         }
     }
 
@@ -240,6 +211,24 @@ mod tests {
         let mut k = key();
         k.remaining_uses = Some(0);
         assert_eq!(reason(&k, 1_500, &[]), Reason::UsageExceeded);
+    }
+
+    #[test]
+    fn refills_restore_uses_at_the_period_boundary() {
+        let mut k = key();
+        k.remaining_uses = Some(0);
+        k.refill = Some(Refill { interval: 100, amount: 5, last_at: 1_200 });
+        assert_eq!(reason(&k, 1_299, &[]), Reason::UsageExceeded);
+        assert_eq!(reason(&k, 1_300, &[]), Reason::Valid);
+        assert_eq!(k.remaining_uses_at(1_300), Some(5));
+    }
+
+    #[test]
+    fn rotated_keys_work_until_the_overlap_ends() {
+        let mut k = key();
+        k.superseded = Some(Supersession { at: 1_500, by: "new".into() });
+        assert_eq!(reason(&k, 1_499, &[]), Reason::Valid);
+        assert_eq!(reason(&k, 1_501, &[]), Reason::Superseded);
     }
 
     #[test]

@@ -14,14 +14,20 @@
 
 pub mod clock;
 pub mod key;
+pub mod lifecycle;
+pub mod onetime;
 pub mod random;
 pub mod reason;
 pub mod secret;
+pub mod session;
 pub mod token;
 
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
-pub use key::{ApiKey, Revocation, RevokeReason};
+pub use key::ApiKey;
+pub use lifecycle::{Revocation, RevokeReason, Supersession, Tombstone};
+pub use onetime::OneTimeToken;
 pub use random::{OsSecrets, SecretSource, SourceRng};
 pub use reason::{Reason, ReasonInfo, Verdict};
 pub use secret::{MasterKey, SecretHash, SecretHasher};
+pub use session::Session;
 pub use token::{ParsedToken, TokenKind};

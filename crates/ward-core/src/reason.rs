@@ -40,6 +40,12 @@ pub enum Reason {
     WrongType,
     /// Ward could not reach its store, so it cannot decide; not a verdict on the token.
     Unavailable,
+    /// The session was inactive for longer than its idle timeout.
+    IdleTimeout,
+    /// The token was replaced by a newer one (renewal or rotation) and its grace period is over.
+    Superseded,
+    /// The one-time token was already redeemed.
+    AlreadyUsed,
 }
 
 /// Everything Ward says about one reason, in one row.
@@ -76,6 +82,9 @@ impl Reason {
         Reason::InsufficientScope,
         Reason::WrongType,
         Reason::Unavailable,
+        Reason::IdleTimeout,
+        Reason::Superseded,
+        Reason::AlreadyUsed,
     ];
 
     /// The full row for this reason.
@@ -186,6 +195,30 @@ impl Reason {
                 hint: "This says nothing about the token; retry shortly. Operators: check the \
                        store's health (`GET /readyz`).",
             },
+            Reason::IdleTimeout => ReasonInfo {
+                code: "idle_timeout",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The session was inactive for longer than its idle timeout.",
+                hint: "Sign in again. Activity within the idle timeout keeps a session open; \
+                       raise `idle_timeout` if sessions close too soon.",
+            },
+            Reason::Superseded => ReasonInfo {
+                code: "superseded",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token was replaced by a newer one and its grace period is over.",
+                hint: "Use the newest token from the renewal or rotation; old ones work only for a \
+                       short overlap so requests in flight do not fail.",
+            },
+            Reason::AlreadyUsed => ReasonInfo {
+                code: "already_used",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "This one-time token was already used.",
+                hint: "One-time tokens work exactly once; request a new one. If you did not use it, \
+                       someone else may have.",
+            },
         }
     }
 
@@ -269,6 +302,9 @@ mod tests {
                 "insufficient_scope",
                 "wrong_type",
                 "unavailable",
+                "idle_timeout",
+                "superseded",
+                "already_used",
             ]
         );
     }

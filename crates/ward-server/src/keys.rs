@@ -210,6 +210,9 @@ pub async fn issue(state: &AppState, req: CreateKey) -> Result<(ApiKey, NewToken
             remaining_uses: req.uses,
             disabled_at: None,
             revoked: None,
+            superseded: None,
+            refill: None,
+            last_used_at: None,
         };
         match state.store.insert_api_key(&key).await {
             Ok(()) => {

@@ -118,7 +118,7 @@ impl Verifier {
         key.check(state.clock.now(), scopes)?;
         let remaining_uses = match key.remaining_uses {
             None => None,
-            Some(_) => match state.store.consume_api_key_use(&key.id).await {
+            Some(_) => match state.store.consume_api_key_use(&key.id, state.clock.now()).await {
                 Ok(Some(left)) => Some(left),
                 Ok(None) => {
                     self.invalidate(&key.id);

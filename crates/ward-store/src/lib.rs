@@ -12,10 +12,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use ward_core::{ApiKey, Revocation};
+use ward_core::{ApiKey, OneTimeToken, Revocation, Session, Tombstone};
 
 mod postgres;
 mod row;
+mod shared;
 mod sqlite;
 
 pub use postgres::PostgresStore;
@@ -62,8 +63,46 @@ impl From<sqlx::migrate::MigrateError> for StoreError {
 pub struct KeyFilter {
     /// Only this subject's keys.
     pub subject: Option<String>,
+    /// Only live keys expiring after `now` and at or before this time.
+    pub expiring_before: Option<i64>,
+    /// The current time, for `expiring_before`.
+    pub now: i64,
     /// At most this many, newest first.
     pub limit: u32,
+}
+
+/// How many tokens a subject revocation reached, per kind.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SubjectRevocation {
+    /// API keys revoked.
+    pub api_keys: u64,
+    /// Sessions revoked.
+    pub sessions: u64,
+    /// One-time tokens revoked.
+    pub one_time: u64,
+}
+
+/// What one sweep should do.
+#[derive(Clone, Copy, Debug)]
+pub struct SweepPolicy {
+    /// The current time.
+    pub now: i64,
+    /// Records dead (revoked, superseded, used, expired) for longer than this many seconds become
+    /// tombstones.
+    pub dead_after: i64,
+    /// Seconds a tombstone is kept.
+    pub tombstone_retention: i64,
+    /// At most this many records per table per sweep.
+    pub batch: u32,
+}
+
+/// What one sweep did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SweepStats {
+    /// Dead records replaced by tombstones.
+    pub tombstoned: u64,
+    /// Old tombstones deleted.
+    pub purged: u64,
 }
 
 /// Ward's persistent state. Every method is one atomic step.
@@ -89,15 +128,57 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn revoke_api_key(&self, id: &str, rev: &Revocation) -> Result<Option<ApiKey>, StoreError>;
 
     /// Disables a key (`Some(time)`) or enables it (`None`). Returns the key as it now is.
-    async fn set_api_key_disabled(
-        &self,
-        id: &str,
-        disabled_at: Option<i64>,
-    ) -> Result<Option<ApiKey>, StoreError>;
+    async fn set_api_key_disabled(&self, id: &str, disabled_at: Option<i64>)
+        -> Result<Option<ApiKey>, StoreError>;
 
-    /// Spends one use of a usage-limited key, atomically: `Some(left)` if a use was available,
-    /// `None` if none was (or the key has no limit or does not exist).
-    async fn consume_api_key_use(&self, id: &str) -> Result<Option<i64>, StoreError>;
+    /// Spends one use of a usage-limited key at `now`, atomically, applying a due refill first:
+    /// `Some(left)` if a use was available, `None` if none was (or the key has no limit).
+    async fn consume_api_key_use(&self, id: &str, now: i64) -> Result<Option<i64>, StoreError>;
+
+    /// Atomically marks `old_id` superseded by `new` from `old_stops_at` and stores `new`.
+    /// Returns `false` (and changes nothing) if the old key is already superseded or revoked.
+    async fn rotate_api_key(&self, old_id: &str, new: &ApiKey, old_stops_at: i64) -> Result<bool, StoreError>;
+
+    /// Records last-use times (write-behind): each id's time only moves forward.
+    async fn touch_api_keys(&self, uses: &[(String, i64)]) -> Result<(), StoreError>;
+
+    /// Stores a new session.
+    async fn insert_session(&self, session: &Session) -> Result<(), StoreError>;
+
+    /// Reads one session.
+    async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError>;
+
+    /// Lists a subject's sessions, newest first.
+    async fn list_sessions(&self, subject: &str, limit: u32) -> Result<Vec<Session>, StoreError>;
+
+    /// Revokes a session unless already revoked; returns it as it now is.
+    async fn revoke_session(&self, id: &str, rev: &Revocation) -> Result<Option<Session>, StoreError>;
+
+    /// Atomically marks `old_id` superseded by `new` from `old_stops_at` and stores `new`.
+    /// Returns `false` (and changes nothing) if the old session is already superseded or revoked.
+    async fn renew_session(&self, old_id: &str, new: &Session, old_stops_at: i64) -> Result<bool, StoreError>;
+
+    /// Records sessions' last activity (write-behind): each id's time only moves forward.
+    async fn touch_sessions(&self, seen: &[(String, i64)]) -> Result<(), StoreError>;
+
+    /// Stores a one-time token; with `supersede_previous`, atomically supersedes the subject's
+    /// unused tokens of the same purpose. Returns how many were superseded.
+    async fn insert_one_time(&self, token: &OneTimeToken, supersede_previous: bool) -> Result<u64, StoreError>;
+
+    /// Reads one one-time token.
+    async fn get_one_time(&self, id: &str) -> Result<Option<OneTimeToken>, StoreError>;
+
+    /// Redeems a one-time token at `now`: `true` for exactly one caller, however many race.
+    async fn redeem_one_time(&self, id: &str, now: i64) -> Result<bool, StoreError>;
+
+    /// Revokes everything `subject` holds, of every kind, in one transaction.
+    async fn revoke_subject(&self, subject: &str, rev: &Revocation) -> Result<SubjectRevocation, StoreError>;
+
+    /// Reads the tombstone a purged record left, if any.
+    async fn get_tombstone(&self, id: &str) -> Result<Option<Tombstone>, StoreError>;
+
+    /// Replaces long-dead records by tombstones and deletes old tombstones, in bounded batches.
+    async fn sweep(&self, policy: &SweepPolicy) -> Result<SweepStats, StoreError>;
 
     /// Closes every connection; later calls fail as unavailable.
     async fn close(&self);

@@ -1,10 +1,53 @@
-//! The one row shape both backends read API keys into, and its conversion to the domain type.
+//! The row shapes both backends read records into, and their conversions to the domain types.
 
-use ward_core::{ApiKey, Revocation, RevokeReason, SecretHash};
+use ward_core::key::Refill;
+use ward_core::token::TokenKind;
+use ward_core::{ApiKey, OneTimeToken, Reason, Revocation, RevokeReason, SecretHash, Session, Supersession, Tombstone};
 
 use crate::StoreError;
 
-/// Columns of `api_keys`, in the order of [`COLUMNS`].
+fn corrupt(table: &str, column: &str, id: &str) -> StoreError {
+    StoreError::Corrupt(format!("{table}.{column} of {id}"))
+}
+
+/// JSON text for a stored JSON column.
+pub(crate) fn json_text<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn revocation(
+    table: &str,
+    id: &str,
+    at: Option<i64>,
+    reason: Option<&str>,
+    note: Option<String>,
+    by: Option<String>,
+) -> Result<Option<Revocation>, StoreError> {
+    match (at, reason) {
+        (Some(at), Some(reason)) => Ok(Some(Revocation {
+            at,
+            reason: RevokeReason::from_code(reason).ok_or_else(|| corrupt(table, "revoked_reason", id))?,
+            note,
+            actor: by.unwrap_or_default(),
+        })),
+        _ => Ok(None),
+    }
+}
+
+fn supersession(at: Option<i64>, by: Option<String>) -> Option<Supersession> {
+    at.map(|at| Supersession { at, by: by.unwrap_or_default() })
+}
+
+fn hash(table: &str, id: &str, b: &[u8]) -> Result<SecretHash, StoreError> {
+    SecretHash::from_slice(b).ok_or_else(|| corrupt(table, "secret_hash", id))
+}
+
+/// Columns of `api_keys`, in the order of [`KeyRow`].
+pub(crate) const KEY_COLUMNS: &str = "id, env, subject, name, scopes, meta, secret_hash, created_at, \
+     expires_at, not_before, remaining_uses, disabled_at, revoked_at, revoked_reason, revoked_note, \
+     revoked_by, superseded_at, superseded_by, refill_interval, refill_amount, refilled_at, last_used_at";
+
+/// A row of `api_keys`.
 #[derive(sqlx::FromRow)]
 pub(crate) struct KeyRow {
     id: String,
@@ -23,39 +66,30 @@ pub(crate) struct KeyRow {
     revoked_reason: Option<String>,
     revoked_note: Option<String>,
     revoked_by: Option<String>,
-}
-
-/// The column list for `SELECT`s and `RETURNING`s.
-pub(crate) const COLUMNS: &str = "id, env, subject, name, scopes, meta, secret_hash, created_at, \
-     expires_at, not_before, remaining_uses, disabled_at, revoked_at, revoked_reason, revoked_note, \
-     revoked_by";
-
-/// The JSON text of a key's scopes and metadata, as stored.
-pub(crate) fn encode_json(key: &ApiKey) -> Result<(String, String), StoreError> {
-    let scopes = serde_json::to_string(&key.scopes).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let meta = serde_json::to_string(&key.meta).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    Ok((scopes, meta))
+    superseded_at: Option<i64>,
+    superseded_by: Option<String>,
+    refill_interval: Option<i64>,
+    refill_amount: Option<i64>,
+    refilled_at: Option<i64>,
+    last_used_at: Option<i64>,
 }
 
 impl TryFrom<KeyRow> for ApiKey {
     type Error = StoreError;
 
     fn try_from(r: KeyRow) -> Result<Self, StoreError> {
-        let corrupt = |what: &str| StoreError::Corrupt(format!("api_keys.{what} of {}", r.id));
-        let revoked = match (r.revoked_at, &r.revoked_reason) {
-            (Some(at), Some(reason)) => Some(Revocation {
-                at,
-                reason: RevokeReason::from_code(reason).ok_or_else(|| corrupt("revoked_reason"))?,
-                note: r.revoked_note.clone(),
-                actor: r.revoked_by.clone().unwrap_or_default(),
-            }),
+        const T: &str = "api_keys";
+        let refill = match (r.refill_interval, r.refill_amount, r.refilled_at) {
+            (Some(interval), Some(amount), Some(last_at)) => Some(Refill { interval, amount, last_at }),
             _ => None,
         };
         Ok(ApiKey {
-            scopes: serde_json::from_str(&r.scopes).map_err(|_| corrupt("scopes"))?,
-            meta: serde_json::from_str(&r.meta).map_err(|_| corrupt("meta"))?,
-            secret_hash: SecretHash::from_slice(&r.secret_hash).ok_or_else(|| corrupt("secret_hash"))?,
-            revoked,
+            scopes: serde_json::from_str(&r.scopes).map_err(|_| corrupt(T, "scopes", &r.id))?,
+            meta: serde_json::from_str(&r.meta).map_err(|_| corrupt(T, "meta", &r.id))?,
+            secret_hash: hash(T, &r.id, &r.secret_hash)?,
+            revoked: revocation(T, &r.id, r.revoked_at, r.revoked_reason.as_deref(), r.revoked_note, r.revoked_by)?,
+            superseded: supersession(r.superseded_at, r.superseded_by),
+            refill,
             id: r.id,
             env: r.env,
             subject: r.subject,
@@ -65,11 +99,142 @@ impl TryFrom<KeyRow> for ApiKey {
             not_before: r.not_before,
             remaining_uses: r.remaining_uses,
             disabled_at: r.disabled_at,
+            last_used_at: r.last_used_at,
+        })
+    }
+}
+
+/// Columns of `sessions`, in the order of [`SessionRow`].
+pub(crate) const SESSION_COLUMNS: &str = "id, env, subject, claims, secret_hash, created_at, expires_at, \
+     idle_timeout, last_seen_at, superseded_at, superseded_by, revoked_at, revoked_reason, revoked_note, revoked_by";
+
+/// A row of `sessions`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SessionRow {
+    id: String,
+    env: String,
+    subject: String,
+    claims: String,
+    secret_hash: Vec<u8>,
+    created_at: i64,
+    expires_at: i64,
+    idle_timeout: i64,
+    last_seen_at: i64,
+    superseded_at: Option<i64>,
+    superseded_by: Option<String>,
+    revoked_at: Option<i64>,
+    revoked_reason: Option<String>,
+    revoked_note: Option<String>,
+    revoked_by: Option<String>,
+}
+
+impl TryFrom<SessionRow> for Session {
+    type Error = StoreError;
+
+    fn try_from(r: SessionRow) -> Result<Self, StoreError> {
+        const T: &str = "sessions";
+        Ok(Session {
+            claims: serde_json::from_str(&r.claims).map_err(|_| corrupt(T, "claims", &r.id))?,
+            secret_hash: hash(T, &r.id, &r.secret_hash)?,
+            revoked: revocation(T, &r.id, r.revoked_at, r.revoked_reason.as_deref(), r.revoked_note, r.revoked_by)?,
+            superseded: supersession(r.superseded_at, r.superseded_by),
+            id: r.id,
+            env: r.env,
+            subject: r.subject,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            idle_timeout: r.idle_timeout,
+            last_seen_at: r.last_seen_at,
+        })
+    }
+}
+
+/// Columns of `one_time_tokens`, in the order of [`OneTimeRow`].
+pub(crate) const ONE_TIME_COLUMNS: &str = "id, env, subject, purpose, data, secret_hash, created_at, expires_at, \
+     used_at, superseded_at, superseded_by, revoked_at, revoked_reason, revoked_note, revoked_by";
+
+/// A row of `one_time_tokens`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct OneTimeRow {
+    id: String,
+    env: String,
+    subject: String,
+    purpose: String,
+    data: String,
+    secret_hash: Vec<u8>,
+    created_at: i64,
+    expires_at: i64,
+    used_at: Option<i64>,
+    superseded_at: Option<i64>,
+    superseded_by: Option<String>,
+    revoked_at: Option<i64>,
+    revoked_reason: Option<String>,
+    revoked_note: Option<String>,
+    revoked_by: Option<String>,
+}
+
+impl TryFrom<OneTimeRow> for OneTimeToken {
+    type Error = StoreError;
+
+    fn try_from(r: OneTimeRow) -> Result<Self, StoreError> {
+        const T: &str = "one_time_tokens";
+        Ok(OneTimeToken {
+            data: serde_json::from_str(&r.data).map_err(|_| corrupt(T, "data", &r.id))?,
+            secret_hash: hash(T, &r.id, &r.secret_hash)?,
+            revoked: revocation(T, &r.id, r.revoked_at, r.revoked_reason.as_deref(), r.revoked_note, r.revoked_by)?,
+            superseded: supersession(r.superseded_at, r.superseded_by),
+            id: r.id,
+            env: r.env,
+            subject: r.subject,
+            purpose: r.purpose,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+            used_at: r.used_at,
+        })
+    }
+}
+
+/// Columns of `tombstones`, in the order of [`TombstoneRow`].
+pub(crate) const TOMBSTONE_COLUMNS: &str =
+    "id, kind, subject, reason, at, revoked_reason, revoked_note, revoked_by, replaced_by";
+
+/// A row of `tombstones`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct TombstoneRow {
+    id: String,
+    kind: String,
+    subject: String,
+    reason: String,
+    at: i64,
+    revoked_reason: Option<String>,
+    revoked_note: Option<String>,
+    revoked_by: Option<String>,
+    replaced_by: Option<String>,
+}
+
+impl TryFrom<TombstoneRow> for Tombstone {
+    type Error = StoreError;
+
+    fn try_from(r: TombstoneRow) -> Result<Self, StoreError> {
+        const T: &str = "tombstones";
+        Ok(Tombstone {
+            kind: TokenKind::from_code(&r.kind).ok_or_else(|| corrupt(T, "kind", &r.id))?,
+            reason: Reason::from_code(&r.reason).ok_or_else(|| corrupt(T, "reason", &r.id))?,
+            revocation: revocation(T, &r.id, Some(r.at), r.revoked_reason.as_deref(), r.revoked_note, r.revoked_by)?,
+            id: r.id,
+            subject: r.subject,
+            at: r.at,
+            replaced_by: r.replaced_by,
         })
     }
 }
 
 /// Converts an optional row.
-pub(crate) fn key_opt(row: Option<KeyRow>) -> Result<Option<ApiKey>, StoreError> {
-    row.map(ApiKey::try_from).transpose()
+pub(crate) fn opt<R, T: TryFrom<R, Error = StoreError>>(row: Option<R>) -> Result<Option<T>, StoreError> {
+    row.map(T::try_from).transpose()
+}
+
+/// Converts rows.
+pub(crate) fn all<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> Result<Vec<T>, StoreError> {
+    rows.into_iter().map(T::try_from).collect()
 }

@@ -63,7 +63,7 @@ pub async fn list(
     if !(1..=MAX_LIST).contains(&limit) {
         return Err(ApiError::BadRequest(format!("`limit` must be between 1 and {MAX_LIST}")));
     }
-    let keys = state.store.list_api_keys(&KeyFilter { subject: q.subject, limit }).await?;
+    let keys = state.store.list_api_keys(&KeyFilter { subject: q.subject, limit, ..KeyFilter::default() }).await?;
     let now = state.clock.now();
     Ok(Json(KeyList { keys: keys.iter().map(|k| KeyView::of(k, now)).collect() }))
 }

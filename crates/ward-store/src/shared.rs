@@ -1,0 +1,424 @@
+//! The SQL both backends share. SQLite and PostgreSQL both read `$N` placeholders, `RETURNING`
+//! and `ON CONFLICT`, so the statements are written once and [`store_impl!`] expands the one
+//! [`Store`](crate::Store) implementation for each backend's pool type. Backend-specific work
+//! (connection options, migrations) stays in `sqlite.rs` and `postgres.rs`.
+
+/// A dead API key: revoked, superseded or expired before the cutoff `$1`.
+pub(crate) const KEY_DEAD: &str = "(revoked_at < $1 OR superseded_at < $1 OR expires_at < $1)";
+pub(crate) const SESSION_DEAD: &str =
+    "(revoked_at < $1 OR superseded_at < $1 OR expires_at < $1 OR last_seen_at + idle_timeout < $1)";
+pub(crate) const ONE_TIME_DEAD: &str =
+    "(revoked_at < $1 OR used_at < $1 OR superseded_at < $1 OR expires_at < $1)";
+
+/// Tombstone sources: table, kind code, dead condition, reason expression, time expression.
+pub(crate) const SWEEPS: [(&str, &str, &str, &str, &str); 3] = [
+    (
+        "api_keys",
+        "ak",
+        KEY_DEAD,
+        "CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN superseded_at < $1 THEN 'superseded' \
+         ELSE 'expired' END",
+        "CASE WHEN revoked_at IS NOT NULL THEN revoked_at WHEN superseded_at < $1 THEN superseded_at \
+         ELSE expires_at END",
+    ),
+    (
+        "sessions",
+        "ss",
+        SESSION_DEAD,
+        "CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN superseded_at < $1 THEN 'superseded' \
+         WHEN expires_at < $1 THEN 'expired' ELSE 'idle_timeout' END",
+        "CASE WHEN revoked_at IS NOT NULL THEN revoked_at WHEN superseded_at < $1 THEN superseded_at \
+         WHEN expires_at < $1 THEN expires_at ELSE last_seen_at + idle_timeout END",
+    ),
+    (
+        "one_time_tokens",
+        "ot",
+        ONE_TIME_DEAD,
+        "CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN used_at IS NOT NULL THEN 'already_used' \
+         WHEN superseded_at < $1 THEN 'superseded' ELSE 'expired' END",
+        "CASE WHEN revoked_at IS NOT NULL THEN revoked_at WHEN used_at IS NOT NULL THEN used_at \
+         WHEN superseded_at < $1 THEN superseded_at ELSE expires_at END",
+    ),
+];
+
+/// Expands the [`Store`](crate::Store) implementation for a struct with a `pool` field.
+macro_rules! store_impl {
+    ($store:ty) => {
+        #[async_trait::async_trait]
+        impl $crate::Store for $store {
+            async fn ping(&self) -> Result<(), StoreError> {
+                sqlx::query("SELECT 1").execute(&self.pool).await?;
+                Ok(())
+            }
+
+            async fn insert_api_key(&self, k: &ApiKey) -> Result<(), StoreError> {
+                insert_api_key(&self.pool, k).await
+            }
+
+            async fn get_api_key(&self, id: &str) -> Result<Option<ApiKey>, StoreError> {
+                let row: Option<KeyRow> =
+                    sqlx::query_as(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                opt(row)
+            }
+
+            async fn list_api_keys(&self, f: &KeyFilter) -> Result<Vec<ApiKey>, StoreError> {
+                let rows: Vec<KeyRow> = sqlx::query_as(&format!(
+                    "SELECT {KEY_COLUMNS} FROM api_keys WHERE (CAST($1 AS TEXT) IS NULL OR subject = $1) \
+                     AND (CAST($2 AS BIGINT) IS NULL OR (expires_at > $3 AND expires_at <= $2 \
+                     AND revoked_at IS NULL AND superseded_at IS NULL)) \
+                     ORDER BY created_at DESC, id LIMIT $4"
+                ))
+                .bind(&f.subject)
+                .bind(f.expiring_before)
+                .bind(f.now)
+                .bind(i64::from(f.limit))
+                .fetch_all(&self.pool)
+                .await?;
+                all(rows)
+            }
+
+            async fn count_api_keys(&self) -> Result<u64, StoreError> {
+                let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_keys").fetch_one(&self.pool).await?;
+                Ok(u64::try_from(n).unwrap_or(0))
+            }
+
+            async fn revoke_api_key(&self, id: &str, rev: &Revocation) -> Result<Option<ApiKey>, StoreError> {
+                revoke_in(&self.pool, "api_keys", "id", id, rev).await?;
+                self.get_api_key(id).await
+            }
+
+            async fn set_api_key_disabled(
+                &self,
+                id: &str,
+                at: Option<i64>,
+            ) -> Result<Option<ApiKey>, StoreError> {
+                let row: Option<KeyRow> = sqlx::query_as(&format!(
+                    "UPDATE api_keys SET disabled_at = $1 WHERE id = $2 RETURNING {KEY_COLUMNS}"
+                ))
+                .bind(at)
+                .bind(id)
+                .fetch_optional(&self.pool)
+                .await?;
+                opt(row)
+            }
+
+            async fn consume_api_key_use(&self, id: &str, now: i64) -> Result<Option<i64>, StoreError> {
+                // A due refill resets the count to `refill_amount` (less this use) and moves the
+                // period start forward by whole intervals; all in one conditional statement.
+                const DUE: &str = "(refill_interval IS NOT NULL AND $2 >= refilled_at + refill_interval)";
+                let left: Option<i64> = sqlx::query_scalar(&format!(
+                    "UPDATE api_keys SET \
+                       remaining_uses = CASE WHEN {DUE} THEN refill_amount - 1 ELSE remaining_uses - 1 END, \
+                       refilled_at = CASE WHEN {DUE} \
+                         THEN refilled_at + (($2 - refilled_at) / refill_interval) * refill_interval \
+                         ELSE refilled_at END \
+                     WHERE id = $1 AND (remaining_uses > 0 OR {DUE}) RETURNING remaining_uses"
+                ))
+                .bind(id)
+                .bind(now)
+                .fetch_optional(&self.pool)
+                .await?;
+                Ok(left)
+            }
+
+            async fn rotate_api_key(&self, old_id: &str, new: &ApiKey, stops_at: i64) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let n = supersede_in(&mut *tx, "api_keys", old_id, &new.id, stops_at).await?;
+                if n == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                insert_api_key(&mut *tx, new).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn touch_api_keys(&self, uses: &[(String, i64)]) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for (id, at) in uses {
+                    sqlx::query(
+                        "UPDATE api_keys SET last_used_at = $2 WHERE id = $1 \
+                         AND (last_used_at IS NULL OR last_used_at < $2)",
+                    )
+                    .bind(id)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn insert_session(&self, s: &Session) -> Result<(), StoreError> {
+                insert_session(&self.pool, s).await
+            }
+
+            async fn get_session(&self, id: &str) -> Result<Option<Session>, StoreError> {
+                let row: Option<SessionRow> =
+                    sqlx::query_as(&format!("SELECT {SESSION_COLUMNS} FROM sessions WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                opt(row)
+            }
+
+            async fn list_sessions(&self, subject: &str, limit: u32) -> Result<Vec<Session>, StoreError> {
+                let rows: Vec<SessionRow> = sqlx::query_as(&format!(
+                    "SELECT {SESSION_COLUMNS} FROM sessions WHERE subject = $1 \
+                     ORDER BY created_at DESC, id LIMIT $2"
+                ))
+                .bind(subject)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                all(rows)
+            }
+
+            async fn revoke_session(&self, id: &str, rev: &Revocation) -> Result<Option<Session>, StoreError> {
+                revoke_in(&self.pool, "sessions", "id", id, rev).await?;
+                self.get_session(id).await
+            }
+
+            async fn renew_session(&self, old_id: &str, new: &Session, stops_at: i64) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let n = supersede_in(&mut *tx, "sessions", old_id, &new.id, stops_at).await?;
+                if n == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                insert_session(&mut *tx, new).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn touch_sessions(&self, seen: &[(String, i64)]) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                for (id, at) in seen {
+                    sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE id = $1 AND last_seen_at < $2")
+                        .bind(id)
+                        .bind(at)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn insert_one_time(&self, t: &OneTimeToken, supersede: bool) -> Result<u64, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let mut superseded = 0;
+                if supersede {
+                    superseded = sqlx::query(
+                        "UPDATE one_time_tokens SET superseded_at = $3, superseded_by = $4 \
+                         WHERE subject = $1 AND purpose = $2 AND used_at IS NULL AND revoked_at IS NULL \
+                         AND superseded_at IS NULL",
+                    )
+                    .bind(&t.subject)
+                    .bind(&t.purpose)
+                    .bind(t.created_at)
+                    .bind(&t.id)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                }
+                sqlx::query(
+                    "INSERT INTO one_time_tokens (id, env, subject, purpose, data, secret_hash, created_at, \
+                     expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                )
+                .bind(&t.id)
+                .bind(&t.env)
+                .bind(&t.subject)
+                .bind(&t.purpose)
+                .bind(json_text(&t.data)?)
+                .bind(&t.secret_hash.0[..])
+                .bind(t.created_at)
+                .bind(t.expires_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(superseded)
+            }
+
+            async fn get_one_time(&self, id: &str) -> Result<Option<OneTimeToken>, StoreError> {
+                let row: Option<OneTimeRow> =
+                    sqlx::query_as(&format!("SELECT {ONE_TIME_COLUMNS} FROM one_time_tokens WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                opt(row)
+            }
+
+            async fn redeem_one_time(&self, id: &str, now: i64) -> Result<bool, StoreError> {
+                let n = sqlx::query(
+                    "UPDATE one_time_tokens SET used_at = $2 WHERE id = $1 AND used_at IS NULL \
+                     AND revoked_at IS NULL AND (superseded_at IS NULL OR superseded_at > $2) AND expires_at > $2",
+                )
+                .bind(id)
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn revoke_subject(&self, subject: &str, rev: &Revocation) -> Result<SubjectRevocation, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let api_keys = revoke_in(&mut *tx, "api_keys", "subject", subject, rev).await?;
+                let sessions = revoke_in(&mut *tx, "sessions", "subject", subject, rev).await?;
+                let one_time = revoke_in(&mut *tx, "one_time_tokens", "subject", subject, rev).await?;
+                tx.commit().await?;
+                Ok(SubjectRevocation { api_keys, sessions, one_time })
+            }
+
+            async fn get_tombstone(&self, id: &str) -> Result<Option<Tombstone>, StoreError> {
+                let row: Option<TombstoneRow> =
+                    sqlx::query_as(&format!("SELECT {TOMBSTONE_COLUMNS} FROM tombstones WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                opt(row)
+            }
+
+            async fn sweep(&self, p: &SweepPolicy) -> Result<SweepStats, StoreError> {
+                let cutoff = p.now.saturating_sub(p.dead_after);
+                let purge_after = p.now.saturating_add(p.tombstone_retention);
+                let mut stats = SweepStats::default();
+                for (table, kind, dead, reason, at) in $crate::shared::SWEEPS {
+                    let mut tx = self.pool.begin().await?;
+                    let n = sqlx::query(&format!(
+                        "INSERT INTO tombstones (id, kind, subject, reason, at, revoked_reason, revoked_note, \
+                         revoked_by, replaced_by, purge_after) \
+                         SELECT id, '{kind}', subject, {reason}, {at}, revoked_reason, revoked_note, revoked_by, \
+                         superseded_by, $2 FROM {table} \
+                         WHERE id IN (SELECT id FROM {table} WHERE {dead} LIMIT $3) \
+                         ON CONFLICT (id) DO NOTHING"
+                    ))
+                    .bind(cutoff)
+                    .bind(purge_after)
+                    .bind(i64::from(p.batch))
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    sqlx::query(&format!(
+                        "DELETE FROM {table} WHERE {dead} \
+                         AND EXISTS (SELECT 1 FROM tombstones t WHERE t.id = {table}.id)"
+                    ))
+                    .bind(cutoff)
+                    .execute(&mut *tx)
+                    .await?;
+                    tx.commit().await?;
+                    stats.tombstoned += n;
+                }
+                stats.purged = sqlx::query(
+                    "DELETE FROM tombstones WHERE id IN \
+                     (SELECT id FROM tombstones WHERE purge_after < $1 LIMIT $2)",
+                )
+                .bind(p.now)
+                .bind(i64::from(p.batch))
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(stats)
+            }
+
+            async fn close(&self) {
+                self.pool.close().await;
+            }
+        }
+
+        async fn insert_api_key<'e, E: sqlx::Executor<'e, Database = Db>>(e: E, k: &ApiKey) -> Result<(), StoreError> {
+            let refill = k.refill.as_ref();
+            sqlx::query(
+                "INSERT INTO api_keys (id, env, subject, name, scopes, meta, secret_hash, created_at, \
+                 expires_at, not_before, remaining_uses, disabled_at, refill_interval, refill_amount, refilled_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            )
+            .bind(&k.id)
+            .bind(&k.env)
+            .bind(&k.subject)
+            .bind(&k.name)
+            .bind(json_text(&k.scopes)?)
+            .bind(json_text(&k.meta)?)
+            .bind(&k.secret_hash.0[..])
+            .bind(k.created_at)
+            .bind(k.expires_at)
+            .bind(k.not_before)
+            .bind(k.remaining_uses)
+            .bind(k.disabled_at)
+            .bind(refill.map(|r| r.interval))
+            .bind(refill.map(|r| r.amount))
+            .bind(refill.map(|r| r.last_at))
+            .execute(e)
+            .await?;
+            Ok(())
+        }
+
+        async fn insert_session<'e, E: sqlx::Executor<'e, Database = Db>>(e: E, s: &Session) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO sessions (id, env, subject, claims, secret_hash, created_at, expires_at, \
+                 idle_timeout, last_seen_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(&s.id)
+            .bind(&s.env)
+            .bind(&s.subject)
+            .bind(json_text(&s.claims)?)
+            .bind(&s.secret_hash.0[..])
+            .bind(s.created_at)
+            .bind(s.expires_at)
+            .bind(s.idle_timeout)
+            .bind(s.last_seen_at)
+            .execute(e)
+            .await?;
+            Ok(())
+        }
+
+        /// Revokes the rows of `table` where `column = value` that are not revoked yet.
+        async fn revoke_in<'e, E: sqlx::Executor<'e, Database = Db>>(
+            e: E,
+            table: &str,
+            column: &str,
+            value: &str,
+            rev: &Revocation,
+        ) -> Result<u64, StoreError> {
+            let n = sqlx::query(&format!(
+                "UPDATE {table} SET revoked_at = $1, revoked_reason = $2, revoked_note = $3, revoked_by = $4 \
+                 WHERE {column} = $5 AND revoked_at IS NULL"
+            ))
+            .bind(rev.at)
+            .bind(rev.reason.as_str())
+            .bind(&rev.note)
+            .bind(&rev.actor)
+            .bind(value)
+            .execute(e)
+            .await?
+            .rows_affected();
+            Ok(n)
+        }
+
+        /// Marks a live row of `table` superseded by `by` from `at`; returns rows changed (0 or 1).
+        async fn supersede_in<'e, E: sqlx::Executor<'e, Database = Db>>(
+            e: E,
+            table: &str,
+            id: &str,
+            by: &str,
+            at: i64,
+        ) -> Result<u64, StoreError> {
+            let n = sqlx::query(&format!(
+                "UPDATE {table} SET superseded_at = $1, superseded_by = $2 \
+                 WHERE id = $3 AND superseded_at IS NULL AND revoked_at IS NULL"
+            ))
+            .bind(at)
+            .bind(by)
+            .bind(id)
+            .execute(e)
+            .await?
+            .rows_affected();
+            Ok(n)
+        }
+    };
+}
+
+pub(crate) use store_impl;
