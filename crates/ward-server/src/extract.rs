@@ -9,10 +9,10 @@ use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
-use ward_core::{ApiKey, Reason, Verdict};
+use ward_core::{ApiKey, Reason, TokenKind, Verdict};
 
 use crate::problem::ApiError;
-use crate::verifier::Checked;
+use crate::verifier::{Checked, Verified};
 use crate::{AppState, SCOPE_ADMIN};
 
 /// A JSON request body. Wrong content type, oversized, or undecodable bodies become 4xx problems.
@@ -94,8 +94,12 @@ impl FromRequestParts<AppState> for Caller {
                     "the Authorization header must be `Bearer <ward key>`",
                 ))
             })?;
-        match state.verifier.verify(state, token, &[]).await {
-            Checked::Valid { key, .. } => Ok(Caller(Some(key))),
+        match state.verifier.verify(state, token, &[TokenKind::ApiKey], &[]).await {
+            Checked::Valid(Verified::Key { key, .. }) => Ok(Caller(Some(key))),
+            Checked::Valid(Verified::Session { .. }) => Err(ApiError::Unauthenticated(Verdict::with(
+                Reason::WrongType,
+                "a session cannot call Ward's API; use a Ward key",
+            ))),
             Checked::Invalid(v) if v.reason == Reason::Unavailable => {
                 Err(ApiError::Unavailable(v.detail.unwrap_or_default()))
             }

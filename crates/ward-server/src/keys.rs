@@ -3,12 +3,14 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use ward_core::clock::rfc3339;
+use ward_core::key::Refill;
 use ward_core::key::{valid_scope, MAX_SCOPES};
-use ward_core::token::{self, NewToken};
-use ward_core::{ApiKey, SourceRng, TokenKind};
+use ward_core::token::NewToken;
+use ward_core::{ApiKey, TokenKind};
 use ward_store::StoreError;
 
 use crate::problem::ApiError;
+use crate::views::{Minted, RevocationView, SupersessionView};
 use crate::AppState;
 
 /// Longest subject or name.
@@ -43,19 +45,9 @@ pub struct CreateKey {
     #[serde(default)]
     #[schema(value_type = Object)]
     pub meta: Option<serde_json::Value>,
-}
-
-/// A key's revocation, as shown.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct RevocationView {
-    /// When (RFC 3339).
-    pub at: String,
-    /// Why: `logout`, `compromised`, `offboarded`, `password_changed`, `rotated` or `admin`.
-    pub reason: &'static str,
-    /// Free text given with it.
-    pub note: Option<String>,
-    /// Who revoked it.
-    pub actor: String,
+    /// Reset the remaining uses to `amount` every `interval` seconds.
+    #[serde(default)]
+    pub refill: Option<RefillView>,
 }
 
 /// A key's metadata. Never contains the secret.
@@ -88,6 +80,22 @@ pub struct KeyView {
     pub disabled_at: Option<String>,
     /// Its revocation, if revoked.
     pub revoked: Option<RevocationView>,
+    /// Its replacement by a rotation, if rotated.
+    pub superseded: Option<SupersessionView>,
+    /// Its refill schedule, if any.
+    pub refill: Option<RefillView>,
+    /// Its last valid use (written behind, so up to a few seconds old).
+    pub last_used_at: Option<String>,
+}
+
+/// A refill schedule.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefillView {
+    /// Seconds between refills.
+    pub interval: i64,
+    /// Uses after each refill.
+    pub amount: i64,
 }
 
 impl KeyView {
@@ -108,14 +116,12 @@ impl KeyView {
             created_at: rfc3339(k.created_at),
             expires_at: k.expires_at.map(rfc3339),
             not_before: k.not_before.map(rfc3339),
-            remaining_uses: k.remaining_uses,
+            remaining_uses: k.remaining_uses_at(now),
             disabled_at: k.disabled_at.map(rfc3339),
-            revoked: k.revoked.as_ref().map(|r| RevocationView {
-                at: rfc3339(r.at),
-                reason: r.reason.as_str(),
-                note: r.note.clone(),
-                actor: r.actor.clone(),
-            }),
+            revoked: k.revoked.as_ref().map(RevocationView::of),
+            superseded: k.superseded.as_ref().map(SupersessionView::of),
+            refill: k.refill.map(|r| RefillView { interval: r.interval, amount: r.amount }),
+            last_used_at: k.last_used_at.map(rfc3339),
         }
     }
 }
@@ -174,6 +180,14 @@ impl CreateKey {
         if self.uses.is_some_and(|u| u < 1) {
             return Err(ApiError::BadRequest("`uses` must be at least 1".into()));
         }
+        if let Some(r) = self.refill {
+            if !(60..=MAX_LIFETIME_SECS).contains(&r.interval) || r.amount < 1 {
+                return Err(ApiError::BadRequest(
+                    "`refill` needs an `interval` of at least 60 seconds and an `amount` of at least 1"
+                        .into(),
+                ));
+            }
+        }
         if let Some(m) = &self.meta {
             if !m.is_object() {
                 return Err(ApiError::BadRequest("`meta` must be a JSON object".into()));
@@ -194,34 +208,70 @@ pub async fn issue(state: &AppState, req: CreateKey) -> Result<(ApiKey, NewToken
     scopes.dedup();
     // An id collision is astronomically unlikely (95 bits), but a retry costs nothing.
     for _ in 0..3 {
-        let minted =
-            token::mint(&mut SourceRng(state.secrets.as_ref()), &state.config.env, TokenKind::ApiKey);
+        let minted = Minted::new(state, TokenKind::ApiKey);
         let key = ApiKey {
-            id: minted.id.clone(),
+            id: minted.id().to_string(),
             env: state.config.env.clone(),
             subject: req.subject.clone(),
             name: req.name.clone(),
             scopes: scopes.clone(),
             meta: req.meta.clone().unwrap_or_else(|| serde_json::json!({})),
-            secret_hash: state.hasher.hash(minted.hashed_part()),
+            secret_hash: minted.hash,
             created_at: now,
             expires_at: req.expires_in.map(|s| now + s),
             not_before: req.starts_in.filter(|s| *s > 0).map(|s| now + s),
-            remaining_uses: req.uses,
+            remaining_uses: req.uses.or(req.refill.map(|r| r.amount)),
             disabled_at: None,
             revoked: None,
             superseded: None,
-            refill: None,
+            refill: req.refill.map(|r| Refill { interval: r.interval, amount: r.amount, last_at: now }),
             last_used_at: None,
         };
         match state.store.insert_api_key(&key).await {
             Ok(()) => {
                 tracing::info!(key_id = %key.id, subject = %key.subject, "api key created");
-                return Ok((key, minted));
+                return Ok((key, minted.token));
             }
             Err(StoreError::Conflict) => continue,
             Err(e) => return Err(e.into()),
         }
     }
     Err(ApiError::Unavailable("could not allocate a unique key id".into()))
+}
+
+/// Mints the successor of `old`: same subject, name, scopes, metadata, expiry and limits. `old`
+/// stops working at `old_stops_at`. Fails with a conflict if `old` is revoked or already rotated.
+pub async fn rotate(
+    state: &AppState,
+    old: &ApiKey,
+    old_stops_at: i64,
+) -> Result<(ApiKey, NewToken), ApiError> {
+    if let Some(r) = &old.revoked {
+        return Err(ApiError::Conflict(format!(
+            "key `{}` is revoked ({}); issue a new key",
+            old.id,
+            r.reason.as_str()
+        )));
+    }
+    if let Some(s) = &old.superseded {
+        return Err(ApiError::Conflict(format!("key `{}` was already rotated to `{}`", old.id, s.by)));
+    }
+    let now = state.clock.now();
+    let minted = Minted::new(state, TokenKind::ApiKey);
+    let new = ApiKey {
+        id: minted.id().to_string(),
+        secret_hash: minted.hash,
+        created_at: now,
+        remaining_uses: old.remaining_uses_at(now),
+        refill: old.refill.map(|r| if r.due(now) { Refill { last_at: now, ..r } } else { r }),
+        disabled_at: None,
+        revoked: None,
+        superseded: None,
+        last_used_at: None,
+        ..old.clone()
+    };
+    if !state.store.rotate_api_key(&old.id, &new, old_stops_at).await? {
+        return Err(ApiError::Conflict(format!("key `{}` was revoked or rotated concurrently", old.id)));
+    }
+    Ok((new, minted.token))
 }

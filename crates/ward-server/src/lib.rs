@@ -17,10 +17,14 @@ use ward_store::Store;
 
 pub mod extract;
 pub mod keys;
+pub mod maintenance;
+pub mod onetime;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod sessions;
 pub mod verifier;
+pub mod views;
 
 pub use verifier::Verifier;
 
@@ -43,6 +47,29 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// Whether `POST /v1/verify` answers callers without a Ward key (with the RFC 6750 category only).
     pub allow_anonymous_verify: bool,
+    /// Default seconds of inactivity after which a session closes.
+    pub session_idle_timeout: i64,
+    /// Default seconds after which a session closes whatever its activity.
+    pub session_absolute_timeout: i64,
+    /// The longest idle or absolute timeout a session may ask for.
+    pub session_max_lifetime: i64,
+    /// Seconds a renewed session's old token keeps working, so requests in flight don't fail.
+    pub renewal_grace: i64,
+    /// Default lifetime of one-time tokens, in seconds.
+    pub one_time_ttl: i64,
+    /// The longest lifetime a one-time token may ask for.
+    pub one_time_max_ttl: i64,
+    /// How often buffered last-use times are written to the store: the most activity a crash loses.
+    pub activity_flush_interval: Duration,
+    /// How often the sweeper runs.
+    pub sweep_interval: Duration,
+    /// Seconds a dead record (revoked, superseded, used, expired) is kept whole before it becomes a
+    /// tombstone.
+    pub dead_record_grace: i64,
+    /// Seconds a tombstone is kept.
+    pub tombstone_retention: i64,
+    /// Most records per table one sweep handles.
+    pub sweep_batch: u32,
 }
 
 impl Default for ServerConfig {
@@ -53,6 +80,17 @@ impl Default for ServerConfig {
             cache_capacity: 100_000,
             max_body_bytes: 64 * 1024,
             allow_anonymous_verify: true,
+            session_idle_timeout: 30 * 60,
+            session_absolute_timeout: 12 * 3600,
+            session_max_lifetime: 90 * 86_400,
+            renewal_grace: 30,
+            one_time_ttl: 15 * 60,
+            one_time_max_ttl: 7 * 86_400,
+            activity_flush_interval: Duration::from_secs(5),
+            sweep_interval: Duration::from_secs(60),
+            dead_record_grace: 7 * 86_400,
+            tombstone_retention: 400 * 86_400,
+            sweep_batch: 500,
         }
     }
 }

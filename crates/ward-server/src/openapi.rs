@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{keys, meta, verify};
+use crate::routes::{keys, meta, one_time, sessions, subjects, verify};
 
 /// Ward's HTTP API.
 #[derive(OpenApi)]
@@ -12,7 +12,10 @@ use crate::routes::{keys, meta, verify};
     paths(
         meta::healthz, meta::readyz, meta::reasons, meta::openapi,
         verify::verify,
-        keys::create, keys::list, keys::show, keys::revoke, keys::disable, keys::enable,
+        keys::create, keys::list, keys::show, keys::revoke, keys::disable, keys::enable, keys::rotate,
+        sessions::create, sessions::renew, sessions::logout, sessions::list, sessions::show, sessions::revoke,
+        one_time::create, one_time::redeem,
+        subjects::revoke,
     ),
     components(schemas(crate::problem::Problem, verify::AnonymousVerifyResponse)),
     modifiers(&BearerAuth)

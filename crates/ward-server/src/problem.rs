@@ -51,6 +51,11 @@ pub enum ApiError {
     NotFound(String),
     /// The store could not be reached: never reported as a verdict on a token.
     Unavailable(String),
+    /// A token named in the request body (to renew, redeem, log out) is not valid. Only
+    /// authenticated callers reach the handlers that return this, so it carries the full reason.
+    Token(Verdict),
+    /// The request conflicts with the resource's state (e.g. rotating a revoked key).
+    Conflict(String),
 }
 
 impl From<StoreError> for ApiError {
@@ -168,6 +173,28 @@ impl IntoResponse for ApiError {
                 "The request body is too large.",
                 None,
                 Some("Send a smaller body; Ward's requests are small.".into()),
+            ),
+            ApiError::Token(v) if v.reason == Reason::Unavailable => {
+                ApiError::Unavailable(v.detail.unwrap_or_default()).into_response()
+            }
+            ApiError::Token(v) => {
+                let info = v.reason.info();
+                problem(
+                    StatusCode::BAD_REQUEST,
+                    info.code,
+                    "reason",
+                    info.message,
+                    v.detail,
+                    Some(info.hint.to_string()),
+                )
+            }
+            ApiError::Conflict(d) => problem(
+                StatusCode::CONFLICT,
+                "conflict",
+                "problem",
+                "The request conflicts with the resource's state.",
+                Some(d),
+                None,
             ),
             ApiError::NotFound(d) => {
                 problem(StatusCode::NOT_FOUND, "not_found", "problem", "Not found.", Some(d), None)

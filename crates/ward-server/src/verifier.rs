@@ -1,99 +1,212 @@
 //! The verify path: the hot path of the whole product.
 //!
 //! Parsing, the environment and kind check, the keyed-hash comparison and the policy run in
-//! memory. A key's record is read from the store once and then served from a bounded cache for
+//! memory. A record is read from the store once and then served from a bounded cache for
 //! `cache_ttl`; only usage-limited keys touch the store on every verify (the counter must be
-//! decremented atomically, across nodes).
+//! decremented atomically, across nodes). Last-use times are not written per verify: they go to
+//! an in-memory [`Activity`] buffer that a background task flushes in batches.
 //!
-//! Cache coherence: every local write to a key evicts it and bumps an epoch; a read that started
+//! Cache coherence: every local write to a record evicts it and bumps an epoch; a read that started
 //! before a write may not fill the cache after it, so a revocation on this node applies to the very
 //! next verify. Other nodes see it within `cache_ttl`.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use quick_cache::sync::Cache;
 use ward_core::key::usage_exceeded;
-use ward_core::{ApiKey, ParsedToken, Reason, TokenKind, Verdict};
+use ward_core::{ApiKey, ParsedToken, Reason, Session, TokenKind, UnixTime, Verdict};
+use ward_store::StoreError;
 
 use crate::AppState;
 
 #[derive(Debug, Clone)]
-struct Entry {
-    key: Arc<ApiKey>,
+struct Entry<T> {
+    record: Arc<T>,
     fetched: Instant,
+}
+
+/// A token that passed every check.
+#[derive(Debug, Clone)]
+pub enum Verified {
+    /// An API key.
+    Key {
+        /// The key's record (as cached; `remaining_uses` below is current).
+        key: Arc<ApiKey>,
+        /// Uses left after this one, for usage-limited keys.
+        remaining_uses: Option<i64>,
+    },
+    /// A session.
+    Session {
+        /// The session's record.
+        session: Arc<Session>,
+        /// This use: the idle deadline now runs from here.
+        last_seen: UnixTime,
+    },
 }
 
 /// The outcome of checking one token.
 #[derive(Debug, Clone)]
 pub enum Checked {
     /// The token is good.
-    Valid {
-        /// The key's record (as cached; `remaining_uses` below is current).
-        key: Arc<ApiKey>,
-        /// Uses left after this one, for usage-limited keys.
-        remaining_uses: Option<i64>,
-    },
+    Valid(Verified),
     /// The token is not good, or Ward could not tell (`unavailable`).
     Invalid(Verdict),
 }
 
-/// Verifies tokens, with a cache of key records.
+/// Last-use times not yet written to the store, per kind. Flushed in batches, so a verify never
+/// writes; a crash loses at most one flush interval of activity (sessions may then time out for
+/// idleness up to that much early; keys' `last_used_at` may lag by that much).
+#[derive(Debug, Default)]
+pub struct Activity {
+    keys: Mutex<HashMap<String, UnixTime>>,
+    sessions: Mutex<HashMap<String, UnixTime>>,
+}
+
+fn note(map: &Mutex<HashMap<String, UnixTime>>, id: &str, at: UnixTime) {
+    let mut m = map.lock().unwrap_or_else(PoisonError::into_inner);
+    match m.get_mut(id) {
+        Some(t) => *t = (*t).max(at),
+        None => {
+            m.insert(id.to_string(), at);
+        }
+    }
+}
+
+fn take(map: &Mutex<HashMap<String, UnixTime>>) -> Vec<(String, UnixTime)> {
+    std::mem::take(&mut *map.lock().unwrap_or_else(PoisonError::into_inner)).into_iter().collect()
+}
+
+fn put_back(map: &Mutex<HashMap<String, UnixTime>>, batch: Vec<(String, UnixTime)>) {
+    for (id, at) in batch {
+        note(map, &id, at);
+    }
+}
+
+impl Activity {
+    /// The latest unflushed use of a session.
+    fn session_seen(&self, id: &str) -> Option<UnixTime> {
+        self.sessions.lock().unwrap_or_else(PoisonError::into_inner).get(id).copied()
+    }
+
+    /// Writes buffered activity to the store. On failure the batch goes back into the buffer.
+    pub async fn flush(&self, state: &AppState) -> Result<usize, StoreError> {
+        let keys = take(&self.keys);
+        let sessions = take(&self.sessions);
+        let n = keys.len() + sessions.len();
+        if !keys.is_empty() {
+            if let Err(e) = state.store.touch_api_keys(&keys).await {
+                put_back(&self.keys, keys);
+                put_back(&self.sessions, sessions);
+                return Err(e);
+            }
+        }
+        if !sessions.is_empty() {
+            if let Err(e) = state.store.touch_sessions(&sessions).await {
+                put_back(&self.sessions, sessions);
+                return Err(e);
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Verifies tokens, with caches of key and session records.
 pub struct Verifier {
-    cache: Cache<String, Entry>,
+    keys: Cache<String, Entry<ApiKey>>,
+    sessions: Cache<String, Entry<Session>>,
     ttl: Duration,
     epoch: AtomicU64,
+    /// Buffered last-use times.
+    pub activity: Activity,
 }
 
 impl std::fmt::Debug for Verifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Verifier").field("cached", &self.cache.len()).field("ttl", &self.ttl).finish()
+        f.debug_struct("Verifier")
+            .field("cached_keys", &self.keys.len())
+            .field("cached_sessions", &self.sessions.len())
+            .field("ttl", &self.ttl)
+            .finish()
     }
 }
 
+fn unavailable(e: &StoreError) -> Verdict {
+    tracing::warn!(error = %e, "store error during verify");
+    Verdict::with(Reason::Unavailable, e.to_string())
+}
+
 impl Verifier {
-    /// A verifier caching up to `capacity` records for `ttl` each.
+    /// A verifier caching up to `capacity` records of each kind for `ttl` each.
     pub fn new(capacity: usize, ttl: Duration) -> Self {
-        Verifier { cache: Cache::new(capacity.max(1)), ttl, epoch: AtomicU64::new(0) }
+        Verifier {
+            keys: Cache::new(capacity.max(1)),
+            sessions: Cache::new(capacity.max(1)),
+            ttl,
+            epoch: AtomicU64::new(0),
+            activity: Activity::default(),
+        }
     }
 
-    /// Forgets a key's cached record; call after every write to that key.
+    /// Forgets a record's cached copy; call after every write to that record.
     pub fn invalidate(&self, id: &str) {
         self.epoch.fetch_add(1, Ordering::SeqCst);
-        self.cache.remove(id);
+        self.keys.remove(id);
+        self.sessions.remove(id);
     }
 
-    /// The key's record: from the cache when fresh, otherwise from the store.
-    async fn record(&self, state: &AppState, id: &str) -> Result<Option<Arc<ApiKey>>, Verdict> {
-        if let Some(e) = self.cache.get(id) {
+    /// Forgets every cached record (after a write that reaches many, like a subject revocation).
+    pub fn invalidate_all(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.keys.clear();
+        self.sessions.clear();
+    }
+
+    /// Reads a record through its cache.
+    async fn cached<T, L, F>(
+        &self,
+        cache: &Cache<String, Entry<T>>,
+        id: &str,
+        load: L,
+    ) -> Result<Option<Arc<T>>, Verdict>
+    where
+        T: Clone,
+        L: FnOnce() -> F,
+        F: std::future::Future<Output = Result<Option<T>, StoreError>>,
+    {
+        if let Some(e) = cache.get(id) {
             if e.fetched.elapsed() < self.ttl {
-                return Ok(Some(e.key));
+                return Ok(Some(e.record));
             }
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
         let fetched = Instant::now();
-        match state.store.get_api_key(id).await {
-            Ok(Some(k)) => {
-                let key = Arc::new(k);
+        match load().await {
+            Ok(Some(r)) => {
+                let record = Arc::new(r);
                 if self.epoch.load(Ordering::SeqCst) == epoch {
-                    self.cache.insert(id.to_string(), Entry { key: key.clone(), fetched });
+                    cache.insert(id.to_string(), Entry { record: record.clone(), fetched });
                 }
-                Ok(Some(key))
+                Ok(Some(record))
             }
             Ok(None) => Ok(None),
-            Err(e) => {
-                tracing::warn!(error = %e, "store error during verify");
-                Err(Verdict::with(Reason::Unavailable, e.to_string()))
-            }
+            Err(e) => Err(unavailable(&e)),
         }
     }
 
-    /// Checks `token` as an API key of this deployment, requiring `scopes`, and spends one use
-    /// of a usage-limited key if (and only if) everything else holds.
-    pub async fn verify(&self, state: &AppState, token: &str, scopes: &[String]) -> Checked {
-        match self.verify_inner(state, token, scopes).await {
-            Ok(c) => c,
+    /// Checks `token`, which must be one of `kinds`, requiring `scopes`. Spends one use of a
+    /// usage-limited key if (and only if) everything else holds, and records the activity.
+    pub async fn verify(
+        &self,
+        state: &AppState,
+        token: &str,
+        kinds: &[TokenKind],
+        scopes: &[String],
+    ) -> Checked {
+        match self.verify_inner(state, token, kinds, scopes).await {
+            Ok(v) => Checked::Valid(v),
             Err(v) => Checked::Invalid(v),
         }
     }
@@ -102,34 +215,122 @@ impl Verifier {
         &self,
         state: &AppState,
         token: &str,
+        kinds: &[TokenKind],
         scopes: &[String],
-    ) -> Result<Checked, Verdict> {
+    ) -> Result<Verified, Verdict> {
         let parsed = ParsedToken::parse(token)?;
-        parsed.expect(&state.config.env, &[TokenKind::ApiKey])?;
-        let Some(key) = self.record(state, parsed.id).await? else {
-            return Err(Verdict::with(Reason::Unknown, format!("no key with id `{}` exists", parsed.id)));
-        };
-        if !state.hasher.matches(parsed.hashed_part, &key.secret_hash) {
+        if parsed.kind == TokenKind::OneTime && !kinds.contains(&TokenKind::OneTime) {
             return Err(Verdict::with(
-                Reason::Tampered,
-                format!("key `{}` exists but the secret presented with it is wrong", key.id),
+                Reason::WrongType,
+                "this is a one-time token: redeem it with POST /v1/one-time/redeem, it cannot be verified",
             ));
         }
-        key.check(state.clock.now(), scopes)?;
+        parsed.expect(&state.config.env, kinds)?;
+        match parsed.kind {
+            TokenKind::Session => self.verify_session(state, &parsed, scopes).await,
+            _ => self.verify_key(state, &parsed, scopes).await,
+        }
+    }
+
+    async fn verify_key(
+        &self,
+        state: &AppState,
+        parsed: &ParsedToken<'_>,
+        scopes: &[String],
+    ) -> Result<Verified, Verdict> {
+        let Some(key) = self.cached(&self.keys, parsed.id, || state.store.get_api_key(parsed.id)).await?
+        else {
+            return Err(gone(state, parsed).await);
+        };
+        if !state.hasher.matches(parsed.hashed_part, &key.secret_hash) {
+            return Err(tampered(TokenKind::ApiKey, &key.id));
+        }
+        let now = state.clock.now();
+        key.check(now, scopes)?;
         let remaining_uses = match key.remaining_uses {
             None => None,
-            Some(_) => match state.store.consume_api_key_use(&key.id, state.clock.now()).await {
+            Some(_) => match state.store.consume_api_key_use(&key.id, now).await {
                 Ok(Some(left)) => Some(left),
                 Ok(None) => {
                     self.invalidate(&key.id);
                     return Err(usage_exceeded());
                 }
-                Err(e) => {
-                    tracing::warn!(error = %e, "store error spending a use");
-                    return Err(Verdict::with(Reason::Unavailable, e.to_string()));
-                }
+                Err(e) => return Err(unavailable(&e)),
             },
         };
-        Ok(Checked::Valid { key, remaining_uses })
+        note(&self.activity.keys, &key.id, now);
+        Ok(Verified::Key { key, remaining_uses })
+    }
+
+    async fn verify_session(
+        &self,
+        state: &AppState,
+        parsed: &ParsedToken<'_>,
+        scopes: &[String],
+    ) -> Result<Verified, Verdict> {
+        let Some(session) =
+            self.cached(&self.sessions, parsed.id, || state.store.get_session(parsed.id)).await?
+        else {
+            return Err(gone(state, parsed).await);
+        };
+        if !state.hasher.matches(parsed.hashed_part, &session.secret_hash) {
+            return Err(tampered(TokenKind::Session, &session.id));
+        }
+        let now = state.clock.now();
+        let seen = self.activity.session_seen(&session.id).unwrap_or(session.last_seen_at);
+        session.check(now, seen)?;
+        check_session_scopes(&session, scopes)?;
+        note(&self.activity.sessions, &session.id, now);
+        Ok(Verified::Session { session, last_seen: now })
+    }
+
+    /// The latest use of a session, counting this node's unflushed activity.
+    pub fn session_last_seen(&self, s: &Session) -> UnixTime {
+        self.activity.session_seen(&s.id).unwrap_or(s.last_seen_at).max(s.last_seen_at)
+    }
+}
+
+/// Sessions carry scopes, if any, as a `scopes` array in their claims.
+fn check_session_scopes(s: &Session, scopes: &[String]) -> Result<(), Verdict> {
+    if scopes.is_empty() {
+        return Ok(());
+    }
+    let have: Vec<&str> = s
+        .claims
+        .get("scopes")
+        .and_then(|v| v.as_array())
+        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
+        .unwrap_or_default();
+    let missing: Vec<&str> = scopes.iter().map(String::as_str).filter(|s| !have.contains(s)).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Verdict::with(
+        Reason::InsufficientScope,
+        format!(
+            "missing scope(s): {}; the session's `claims.scopes` has: {}",
+            missing.join(", "),
+            if have.is_empty() { "none".to_string() } else { have.join(", ") }
+        ),
+    ))
+}
+
+/// The verdict for a right id with a wrong secret.
+pub fn tampered(kind: TokenKind, id: &str) -> Verdict {
+    Verdict::with(
+        Reason::Tampered,
+        format!("{} `{id}` exists but the secret presented with it is wrong", kind.noun()),
+    )
+}
+
+/// The verdict for an id with no live record: its tombstone's story, or `unknown`.
+pub async fn gone(state: &AppState, parsed: &ParsedToken<'_>) -> Verdict {
+    match state.store.get_tombstone(parsed.id).await {
+        Ok(Some(t)) if t.kind == parsed.kind => t.verdict(state.clock.now()),
+        Ok(_) => Verdict::with(
+            Reason::Unknown,
+            format!("no {} with id `{}` exists", parsed.kind.noun(), parsed.id),
+        ),
+        Err(e) => unavailable(&e),
     }
 }

@@ -154,9 +154,8 @@ fn print_key(k: &Value) {
 pub fn key(conn: &Conn, cmd: KeyCommand) -> Result<ExitCode> {
     let body = match cmd {
         KeyCommand::Create { subject, name, scopes, expires_in, starts_in, uses, meta } => {
-            let meta: Option<Value> = meta
-                .map(|m| serde_json::from_str(&m).context("--meta must be a JSON object"))
-                .transpose()?;
+            let meta: Option<Value> =
+                meta.map(|m| serde_json::from_str(&m).context("--meta must be a JSON object")).transpose()?;
             let req = json!({ "subject": subject, "name": name, "scopes": scopes, "expires_in": expires_in,
                               "starts_in": starts_in, "uses": uses, "meta": meta });
             let created = expect_ok(call(conn, "POST", "/v1/keys", Some(req), true)?)?;
@@ -176,7 +175,8 @@ pub fn key(conn: &Conn, cmd: KeyCommand) -> Result<ExitCode> {
             if let Some(l) = limit {
                 q.push(format!("limit={l}"));
             }
-            let path = if q.is_empty() { "/v1/keys".to_string() } else { format!("/v1/keys?{}", q.join("&")) };
+            let path =
+                if q.is_empty() { "/v1/keys".to_string() } else { format!("/v1/keys?{}", q.join("&")) };
             let list = expect_ok(call(conn, "GET", &path, None, true)?)?;
             if !conn.json {
                 for k in list.get("keys").and_then(Value::as_array).into_iter().flatten() {
@@ -186,7 +186,9 @@ pub fn key(conn: &Conn, cmd: KeyCommand) -> Result<ExitCode> {
             }
             list
         }
-        KeyCommand::Show { id } => expect_ok(call(conn, "GET", &format!("/v1/keys/{}", urlencode(&id)), None, true)?)?,
+        KeyCommand::Show { id } => {
+            expect_ok(call(conn, "GET", &format!("/v1/keys/{}", urlencode(&id)), None, true)?)?
+        }
         KeyCommand::Revoke { id, reason, note } => {
             let body = json!({ "reason": reason, "note": note });
             expect_ok(call(conn, "POST", &format!("/v1/keys/{}/revoke", urlencode(&id)), Some(body), true)?)?

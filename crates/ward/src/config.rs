@@ -35,6 +35,24 @@ pub struct FileConfig {
     pub allow_anonymous_verify: Option<bool>,
     /// A `tracing` filter, e.g. `info` or `ward=debug`.
     pub log: Option<String>,
+    /// Default session idle timeout, seconds (1800).
+    pub session_idle_timeout_secs: Option<i64>,
+    /// Default session absolute timeout, seconds (43200).
+    pub session_absolute_timeout_secs: Option<i64>,
+    /// Seconds a renewed session's old token keeps working (30).
+    pub renewal_grace_secs: Option<i64>,
+    /// Default one-time token lifetime, seconds (900).
+    pub one_time_ttl_secs: Option<i64>,
+    /// Longest one-time token lifetime, seconds (604800).
+    pub one_time_max_ttl_secs: Option<i64>,
+    /// How often last-use times are written behind, seconds (5): the most activity a crash loses.
+    pub activity_flush_secs: Option<u64>,
+    /// How often the sweeper runs, seconds (60).
+    pub sweep_interval_secs: Option<u64>,
+    /// Seconds a dead record is kept whole before it becomes a tombstone (604800).
+    pub dead_record_grace_secs: Option<i64>,
+    /// Seconds a tombstone is kept (34560000, 400 days).
+    pub tombstone_retention_secs: Option<i64>,
 }
 
 /// The settings given on the command line or in the environment.
@@ -105,6 +123,54 @@ impl Config {
         if !(1024..=16 * 1024 * 1024).contains(&max_body_bytes) {
             bail!("max_body_bytes must be between 1024 and 16777216");
         }
+        let positive = |name: &str, v: Option<i64>, default: i64| -> Result<i64> {
+            match v {
+                Some(n) if n < 1 => bail!("{name} must be at least 1"),
+                Some(n) => Ok(n),
+                None => Ok(default),
+            }
+        };
+        let secs = |name: &str, v: Option<u64>, default: Duration| -> Result<Duration> {
+            match v {
+                Some(0) => bail!("{name} must be at least 1"),
+                Some(n) => Ok(Duration::from_secs(n)),
+                None => Ok(default),
+            }
+        };
+        let one_time_max_ttl =
+            positive("one_time_max_ttl_secs", file.one_time_max_ttl_secs, defaults.one_time_max_ttl)?;
+        let one_time_ttl = positive("one_time_ttl_secs", file.one_time_ttl_secs, defaults.one_time_ttl)?;
+        if one_time_ttl > one_time_max_ttl {
+            bail!("one_time_ttl_secs must not exceed one_time_max_ttl_secs");
+        }
+        let lifecycle = ServerConfig {
+            session_idle_timeout: positive(
+                "session_idle_timeout_secs",
+                file.session_idle_timeout_secs,
+                defaults.session_idle_timeout,
+            )?,
+            session_absolute_timeout: positive(
+                "session_absolute_timeout_secs",
+                file.session_absolute_timeout_secs,
+                defaults.session_absolute_timeout,
+            )?,
+            renewal_grace: file.renewal_grace_secs.unwrap_or(defaults.renewal_grace).max(0),
+            one_time_ttl,
+            one_time_max_ttl,
+            activity_flush_interval: secs(
+                "activity_flush_secs",
+                file.activity_flush_secs,
+                defaults.activity_flush_interval,
+            )?,
+            sweep_interval: secs("sweep_interval_secs", file.sweep_interval_secs, defaults.sweep_interval)?,
+            dead_record_grace: file.dead_record_grace_secs.unwrap_or(defaults.dead_record_grace).max(0),
+            tombstone_retention: positive(
+                "tombstone_retention_secs",
+                file.tombstone_retention_secs,
+                defaults.tombstone_retention,
+            )?,
+            ..defaults.clone()
+        };
         Ok(Config {
             data,
             store,
@@ -117,7 +183,7 @@ impl Config {
                 allow_anonymous_verify: file
                     .allow_anonymous_verify
                     .unwrap_or(defaults.allow_anonymous_verify),
-                ..defaults
+                ..lifecycle
             },
         })
     }

@@ -116,7 +116,8 @@ async fn serve(cfg: Config) -> Result<()> {
     if let Some(key) = &opened.admin_key {
         print_admin_key(&cfg, key, false);
     }
-    let store = opened.state.store.clone();
+    let state = opened.state.clone();
+    ward_server::maintenance::spawn(state.clone());
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
@@ -127,7 +128,10 @@ async fn serve(cfg: Config) -> Result<()> {
         "ward is serving"
     );
     axum::serve(listener, ward_server::app(opened.state)).with_graceful_shutdown(shutdown()).await?;
-    store.close().await;
+    if let Err(e) = ward_server::maintenance::flush_activity(&state).await {
+        tracing::warn!(error = %e, "could not write the last activity before stopping");
+    }
+    state.store.close().await;
     tracing::info!("ward stopped");
     Ok(())
 }

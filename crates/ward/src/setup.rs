@@ -37,7 +37,8 @@ fn write_master_key(path: &Path, key: &MasterKey) -> Result<()> {
 }
 
 fn read_master_key(path: &Path) -> Result<MasterKey> {
-    let text = Zeroizing::new(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?);
+    let text =
+        Zeroizing::new(std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?);
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -66,7 +67,13 @@ async fn open_store(cfg: &Config) -> Result<Arc<dyn Store>> {
 }
 
 fn state(cfg: &Config, store: Arc<dyn Store>, master: &MasterKey) -> AppState {
-    AppState::new(store, Arc::new(SystemClock), Arc::new(OsSecrets), master.token_hasher(), cfg.server.clone())
+    AppState::new(
+        store,
+        Arc::new(SystemClock),
+        Arc::new(OsSecrets),
+        master.token_hasher(),
+        cfg.server.clone(),
+    )
 }
 
 /// Creates a new deployment: data directory, master key file (0600), store, bootstrap admin key.
@@ -94,7 +101,8 @@ pub async fn init(cfg: &Config) -> Result<Opened> {
         scopes: vec![SCOPE_ADMIN.into()],
         ..CreateKey::default()
     };
-    let (_, minted) = keys::issue(&state, req).await.map_err(|e| anyhow::anyhow!("issuing the admin key: {e:?}"))?;
+    let (_, minted) =
+        keys::issue(&state, req).await.map_err(|e| anyhow::anyhow!("issuing the admin key: {e:?}"))?;
     Ok(Opened { state, admin_key: Some(minted.token) })
 }
 

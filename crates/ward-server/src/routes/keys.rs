@@ -40,6 +40,8 @@ pub struct ListQuery {
     pub subject: Option<String>,
     /// At most this many (default 100, at most 1000), newest first.
     pub limit: Option<u32>,
+    /// Only live keys that expire within this many seconds (to renew before users hit `expired`).
+    pub expiring_within: Option<i64>,
 }
 
 /// Answer of `GET /v1/keys`.
@@ -63,8 +65,16 @@ pub async fn list(
     if !(1..=MAX_LIST).contains(&limit) {
         return Err(ApiError::BadRequest(format!("`limit` must be between 1 and {MAX_LIST}")));
     }
-    let keys = state.store.list_api_keys(&KeyFilter { subject: q.subject, limit, ..KeyFilter::default() }).await?;
     let now = state.clock.now();
+    let expiring_before = match q.expiring_within {
+        Some(s) if s < 1 => {
+            return Err(ApiError::BadRequest("`expiring_within` must be at least 1 second".into()))
+        }
+        Some(s) => Some(now.saturating_add(s)),
+        None => None,
+    };
+    let keys =
+        state.store.list_api_keys(&KeyFilter { subject: q.subject, limit, expiring_before, now }).await?;
     Ok(Json(KeyList { keys: keys.iter().map(|k| KeyView::of(k, now)).collect() }))
 }
 
@@ -98,6 +108,30 @@ pub struct RevokeRequest {
     pub note: Option<String>,
 }
 
+/// Checks a revocation request and stamps it with the time and the caller.
+pub fn parse_revocation(
+    state: &AppState,
+    caller: &Caller,
+    req: RevokeRequest,
+) -> Result<Revocation, ApiError> {
+    let reason = match req.reason.as_deref() {
+        None => RevokeReason::Admin,
+        Some(code) => RevokeReason::from_code(code).ok_or_else(|| {
+            let all: Vec<&str> = RevokeReason::ALL.iter().map(|r| r.as_str()).collect();
+            ApiError::BadRequest(format!(
+                "unknown revocation reason {code:?}; use one of: {}",
+                all.join(", ")
+            ))
+        })?,
+    };
+    if req.note.as_ref().is_some_and(|n| n.chars().count() > 1000 || n.chars().any(char::is_control)) {
+        return Err(ApiError::BadRequest(
+            "`note` must be at most 1000 characters without control characters".into(),
+        ));
+    }
+    Ok(Revocation { at: state.clock.now(), reason, note: req.note, actor: caller.actor() })
+}
+
 /// Revokes a key for good. Once this answers 200 the revocation is durable.
 #[utoipa::path(post, path = "/v1/keys/{id}/revoke", tag = "keys", request_body = RevokeRequest,
     security(("bearer" = ["ward:admin"])), params(("id" = String, Path, description = "The key id")),
@@ -109,24 +143,11 @@ pub async fn revoke(
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> Result<Json<KeyView>, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    let reason = match req.reason.as_deref() {
-        None => RevokeReason::Admin,
-        Some(code) => RevokeReason::from_code(code).ok_or_else(|| {
-            let all: Vec<&str> = RevokeReason::ALL.iter().map(|r| r.as_str()).collect();
-            ApiError::BadRequest(format!(
-                "unknown revocation reason {code:?}; use one of: {}",
-                all.join(", ")
-            ))
-        })?,
-    };
-    if req.note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
-        return Err(ApiError::BadRequest("`note` must be at most 1000 characters".into()));
-    }
-    let rev = Revocation { at: state.clock.now(), reason, note: req.note, actor: caller.actor() };
+    let rev = parse_revocation(&state, &caller, req)?;
     let key = state.store.revoke_api_key(&id, &rev).await?;
     state.verifier.invalidate(&id);
     let key = key.ok_or_else(|| not_found(&id))?;
-    tracing::info!(key_id = %id, reason = reason.as_str(), actor = %rev.actor, "api key revoked");
+    tracing::info!(key_id = %id, reason = rev.reason.as_str(), actor = %rev.actor, "api key revoked");
     Ok(Json(KeyView::of(&key, state.clock.now())))
 }
 
@@ -167,4 +188,40 @@ pub async fn enable(
     Path(id): Path<String>,
 ) -> Result<Json<KeyView>, ApiError> {
     set_disabled(state, caller, id, false).await
+}
+
+/// Body of `POST /v1/keys/{id}/rotate`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RotateRequest {
+    /// Seconds the old key keeps working beside the new one (default 0, at most 30 days).
+    #[serde(default)]
+    pub overlap_seconds: i64,
+}
+
+/// Most seconds of overlap a rotation allows.
+pub const MAX_OVERLAP: i64 = 30 * 86_400;
+
+/// Rotates a key: a new key with the same subject, scopes, metadata, expiry and limits. The old key
+/// keeps working for the overlap, then answers `superseded`.
+#[utoipa::path(post, path = "/v1/keys/{id}/rotate", tag = "keys", request_body = RotateRequest,
+    security(("bearer" = ["ward:admin"])), params(("id" = String, Path, description = "The key id")),
+    responses((status = 201, body = CreatedKey), (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn rotate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RotateRequest>,
+) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
+    caller.require(SCOPE_ADMIN)?;
+    if !(0..=MAX_OVERLAP).contains(&req.overlap_seconds) {
+        return Err(ApiError::BadRequest(format!("`overlap_seconds` must be between 0 and {MAX_OVERLAP}")));
+    }
+    let old = state.store.get_api_key(&id).await?.ok_or_else(|| not_found(&id))?;
+    let now = state.clock.now();
+    let (new, minted) = keys::rotate(&state, &old, now + req.overlap_seconds).await?;
+    state.verifier.invalidate(&id);
+    tracing::info!(old = %id, new = %new.id, overlap = req.overlap_seconds, "api key rotated");
+    let view = KeyView::of(&new, now);
+    Ok((StatusCode::CREATED, Json(CreatedKey { key: minted.token.to_string(), view })))
 }

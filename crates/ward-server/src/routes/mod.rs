@@ -7,6 +7,9 @@ use crate::AppState;
 
 pub mod keys;
 pub mod meta;
+pub mod one_time;
+pub mod sessions;
+pub mod subjects;
 pub mod verify;
 
 /// Every route of the API.
@@ -22,4 +25,13 @@ pub fn router() -> Router<AppState> {
         .route("/v1/keys/{id}/revoke", post(keys::revoke))
         .route("/v1/keys/{id}/disable", post(keys::disable))
         .route("/v1/keys/{id}/enable", post(keys::enable))
+        .route("/v1/keys/{id}/rotate", post(keys::rotate))
+        .route("/v1/sessions", post(sessions::create).get(sessions::list))
+        .route("/v1/sessions/renew", post(sessions::renew))
+        .route("/v1/sessions/revoke", post(sessions::logout))
+        .route("/v1/sessions/{id}", get(sessions::show))
+        .route("/v1/sessions/{id}/revoke", post(sessions::revoke))
+        .route("/v1/one-time", post(one_time::create))
+        .route("/v1/one-time/redeem", post(one_time::redeem))
+        .route("/v1/subjects/{subject}/revoke", post(subjects::revoke))
 }

@@ -8,12 +8,13 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use ward_core::key::valid_scope;
-use ward_core::{Reason, Verdict};
+use ward_core::{Reason, TokenKind, Verdict};
 
 use crate::extract::{ApiJson, Caller};
 use crate::keys::KeyView;
 use crate::problem::{verdict_status, ApiError, Problem};
-use crate::verifier::Checked;
+use crate::sessions::SessionView;
+use crate::verifier::{Checked, Verified};
 use crate::{AppState, SCOPE_VERIFY};
 
 /// Body of `POST /v1/verify`.
@@ -57,9 +58,12 @@ pub struct VerifyResponse {
     /// What is particular to this token (when it expired, which scope is missing, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
-    /// The key's metadata, when valid.
+    /// The key's metadata, when the token is a valid API key.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key: Option<KeyView>,
+    /// The session's metadata, when the token is a valid session.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionView>,
 }
 
 /// The answer for anonymous callers: the RFC 6750 category only.
@@ -111,16 +115,21 @@ pub async fn verify(
     };
     req.validate()?;
     let token = req.token.as_deref().unwrap_or_default();
-    let checked = state.verifier.verify(&state, token, &req.scopes).await;
-    let (verdict, key) = match checked {
-        Checked::Valid { key, remaining_uses } => {
-            let mut view = KeyView::of(&key, state.clock.now());
+    let checked =
+        state.verifier.verify(&state, token, &[TokenKind::ApiKey, TokenKind::Session], &req.scopes).await;
+    let now = state.clock.now();
+    let (verdict, key, session) = match checked {
+        Checked::Valid(Verified::Key { key, remaining_uses }) => {
+            let mut view = KeyView::of(&key, now);
             if remaining_uses.is_some() {
                 view.remaining_uses = remaining_uses;
             }
-            (Verdict::of(Reason::Valid), Some(view))
+            (Verdict::of(Reason::Valid), Some(view), None)
         }
-        Checked::Invalid(v) => (v, None),
+        Checked::Valid(Verified::Session { session, last_seen }) => {
+            (Verdict::of(Reason::Valid), None, Some(SessionView::of(&session, now, last_seen)))
+        }
+        Checked::Invalid(v) => (v, None, None),
     };
     if let Some(ctx) = &req.context {
         tracing::debug!(reason = %verdict.reason, client_ip = ?ctx.client_ip, "verify");
@@ -135,6 +144,7 @@ pub async fn verify(
             hint: info.hint,
             detail: verdict.detail,
             key,
+            session,
         };
         Ok((status, Json(body)).into_response())
     } else {

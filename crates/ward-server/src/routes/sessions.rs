@@ -1,0 +1,176 @@
+//! `/v1/sessions`: create, renew, log out, list and revoke sessions.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use ward_core::{ParsedToken, Revocation, RevokeReason, Session, TokenKind};
+
+use crate::extract::{ApiJson, Caller};
+use crate::problem::{ApiError, Problem};
+use crate::routes::keys::{parse_revocation, RevokeRequest, MAX_LIST};
+use crate::sessions::{self, CreateSession, CreatedSession, SessionView};
+use crate::verifier::{gone, tampered, Checked, Verified};
+use crate::{AppState, SCOPE_ADMIN};
+
+fn view(state: &AppState, s: &Session) -> SessionView {
+    SessionView::of(s, state.clock.now(), state.verifier.session_last_seen(s))
+}
+
+/// Creates a session; its token is in the answer, and only there.
+#[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = CreateSession,
+    security(("bearer" = ["ward:admin"])),
+    responses((status = 201, body = CreatedSession), (status = 400, body = Problem), (status = 401, body = Problem)))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CreateSession>,
+) -> Result<(StatusCode, Json<CreatedSession>), ApiError> {
+    caller.require(SCOPE_ADMIN)?;
+    let (session, minted) = sessions::issue(&state, req).await?;
+    let view = view(&state, &session);
+    Ok((StatusCode::CREATED, Json(CreatedSession { token: minted.token.token.to_string(), view })))
+}
+
+/// Body of `POST /v1/sessions/renew`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RenewRequest {
+    /// The session token to renew.
+    pub token: String,
+    /// New claims (rotation on privilege change); the old ones are kept if absent.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub claims: Option<serde_json::Value>,
+}
+
+/// Renews a session: a new token with the same subject and absolute deadline. The old token
+/// keeps working for the renewal grace, then answers `superseded`.
+#[utoipa::path(post, path = "/v1/sessions/renew", tag = "sessions", request_body = RenewRequest,
+    security(("bearer" = ["ward:admin"])),
+    responses((status = 201, body = CreatedSession), (status = 400, description = "The token is not valid: the reason says why", body = Problem)))]
+pub async fn renew(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<RenewRequest>,
+) -> Result<(StatusCode, Json<CreatedSession>), ApiError> {
+    caller.require(SCOPE_ADMIN)?;
+    let old = match state.verifier.verify(&state, &req.token, &[TokenKind::Session], &[]).await {
+        Checked::Valid(Verified::Session { session, .. }) => session,
+        Checked::Valid(Verified::Key { .. }) => {
+            return Err(ApiError::BadRequest("an API key is not a session".into()));
+        }
+        Checked::Invalid(v) => return Err(ApiError::Token(v)),
+    };
+    let (session, minted) = sessions::renew(&state, &old, req.claims).await?;
+    let view = view(&state, &session);
+    Ok((StatusCode::CREATED, Json(CreatedSession { token: minted.token.token.to_string(), view })))
+}
+
+/// Body of `POST /v1/sessions/revoke`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LogoutRequest {
+    /// The session token to end.
+    pub token: String,
+}
+
+/// Logs a session out (revocation reason `logout`), given its token. Idempotent.
+#[utoipa::path(post, path = "/v1/sessions/revoke", tag = "sessions", request_body = LogoutRequest,
+    security(("bearer" = ["ward:admin"])),
+    responses((status = 200, body = SessionView), (status = 400, body = Problem)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<LogoutRequest>,
+) -> Result<Json<SessionView>, ApiError> {
+    caller.require(SCOPE_ADMIN)?;
+    let parsed = ParsedToken::parse(&req.token).map_err(ApiError::Token)?;
+    parsed.expect(&state.config.env, &[TokenKind::Session]).map_err(ApiError::Token)?;
+    let Some(s) = state.store.get_session(parsed.id).await? else {
+        return Err(ApiError::Token(gone(&state, &parsed).await));
+    };
+    if !state.hasher.matches(parsed.hashed_part, &s.secret_hash) {
+        return Err(ApiError::Token(tampered(TokenKind::Session, &s.id)));
+    }
+    let rev =
+        Revocation { at: state.clock.now(), reason: RevokeReason::Logout, note: None, actor: caller.actor() };
+    let s = state.store.revoke_session(&s.id, &rev).await?;
+    state.verifier.invalidate(parsed.id);
+    let s = s.ok_or_else(|| ApiError::NotFound("the session disappeared".into()))?;
+    tracing::info!(session_id = %s.id, "session logged out");
+    Ok(Json(view(&state, &s)))
+}
+
+/// Query of `GET /v1/sessions`.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Whose sessions.
+    pub subject: String,
+    /// At most this many (default 100, at most 1000), newest first.
+    pub limit: Option<u32>,
+}
+
+/// Answer of `GET /v1/sessions`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionList {
+    /// The sessions, newest first.
+    pub sessions: Vec<SessionView>,
+}
+
+/// Lists a subject's sessions.
+#[utoipa::path(get, path = "/v1/sessions", tag = "sessions", params(ListQuery), security(("bearer" = ["ward:admin"])),
+    responses((status = 200, body = SessionList), (status = 400, body = Problem)))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<SessionList>, ApiError> {
+    caller.require(SCOPE_ADMIN)?;
+    let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=MAX_LIST).contains(&limit) {
+        return Err(ApiError::BadRequest(format!("`limit` must be between 1 and {MAX_LIST}")));
+    }
+    let list = state.store.list_sessions(&q.subject, limit).await?;
+    Ok(Json(SessionList { sessions: list.iter().map(|s| view(&state, s)).collect() }))
+}
+
+/// Shows one session.
+#[utoipa::path(get, path = "/v1/sessions/{id}", tag = "sessions", security(("bearer" = ["ward:admin"])),
+    params(("id" = String, Path, description = "The session id")),
+    responses((status = 200, body = SessionView), (status = 404, body = Problem)))]
+pub async fn show(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> Result<Json<SessionView>, ApiError> {
+    caller.require(SCOPE_ADMIN)?;
+    let s = state
+        .store
+        .get_session(&id)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("no session `{id}`")))?;
+    Ok(Json(view(&state, &s)))
+}
+
+/// Revokes one session by id.
+#[utoipa::path(post, path = "/v1/sessions/{id}/revoke", tag = "sessions", request_body = RevokeRequest,
+    security(("bearer" = ["ward:admin"])), params(("id" = String, Path, description = "The session id")),
+    responses((status = 200, body = SessionView), (status = 404, body = Problem)))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<RevokeRequest>,
+) -> Result<Json<SessionView>, ApiError> {
+    caller.require(SCOPE_ADMIN)?;
+    let rev = parse_revocation(&state, &caller, req)?;
+    let s = state.store.revoke_session(&id, &rev).await?;
+    state.verifier.invalidate(&id);
+    let s = s.ok_or_else(|| ApiError::NotFound(format!("no session `{id}`")))?;
+    tracing::info!(session_id = %id, reason = rev.reason.as_str(), actor = %rev.actor, "session revoked");
+    Ok(Json(view(&state, &s)))
+}

@@ -1,0 +1,53 @@
+//! `/v1/subjects/{subject}/revoke`: the offboarding case.
+
+use axum::extract::{Path, State};
+use axum::Json;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::extract::{ApiJson, Caller};
+use crate::problem::{ApiError, Problem};
+use crate::routes::keys::{parse_revocation, RevokeRequest};
+use crate::{AppState, SCOPE_ADMIN};
+
+/// How many tokens of each kind a subject revocation reached.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevokedCounts {
+    /// API keys.
+    pub api_keys: u64,
+    /// Sessions.
+    pub sessions: u64,
+    /// One-time tokens.
+    pub one_time: u64,
+}
+
+/// Answer of `POST /v1/subjects/{subject}/revoke`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SubjectRevoked {
+    /// The subject.
+    pub subject: String,
+    /// What was revoked now (tokens already revoked are not counted).
+    pub revoked: RevokedCounts,
+}
+
+/// Revokes everything a subject holds, of every kind, in one durable step.
+#[utoipa::path(post, path = "/v1/subjects/{subject}/revoke", tag = "subjects", request_body = RevokeRequest,
+    security(("bearer" = ["ward:admin"])), params(("subject" = String, Path, description = "The subject")),
+    responses((status = 200, body = SubjectRevoked), (status = 400, body = Problem)))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(subject): Path<String>,
+    ApiJson(req): ApiJson<RevokeRequest>,
+) -> Result<Json<SubjectRevoked>, ApiError> {
+    caller.require(SCOPE_ADMIN)?;
+    let rev = parse_revocation(&state, &caller, req)?;
+    let n = state.store.revoke_subject(&subject, &rev).await?;
+    state.verifier.invalidate_all();
+    tracing::info!(%subject, reason = rev.reason.as_str(), actor = %rev.actor,
+        api_keys = n.api_keys, sessions = n.sessions, one_time = n.one_time, "subject revoked");
+    Ok(Json(SubjectRevoked {
+        subject,
+        revoked: RevokedCounts { api_keys: n.api_keys, sessions: n.sessions, one_time: n.one_time },
+    }))
+}

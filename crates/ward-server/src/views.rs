@@ -1,0 +1,74 @@
+//! Pieces every token kind shares: minting with its keyed hash, and the JSON views of how a
+//! token ended (revocation, supersession).
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use ward_core::clock::rfc3339;
+use ward_core::token::{self, NewToken};
+use ward_core::{Revocation, SecretHash, SourceRng, Supersession, TokenKind};
+
+use crate::AppState;
+
+/// A freshly minted token and the keyed hash to store for it.
+#[derive(Debug)]
+pub struct Minted {
+    /// The raw token, shown once.
+    pub token: NewToken,
+    /// What the store keeps.
+    pub hash: SecretHash,
+}
+
+impl Minted {
+    /// Mints a token of `kind` for this deployment from the injected secret source.
+    pub fn new(state: &AppState, kind: TokenKind) -> Self {
+        let token = token::mint(&mut SourceRng(state.secrets.as_ref()), &state.config.env, kind);
+        let hash = state.hasher.hash(token.hashed_part());
+        Minted { token, hash }
+    }
+
+    /// The token's id.
+    pub fn id(&self) -> &str {
+        &self.token.id
+    }
+}
+
+/// A revocation, as shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RevocationView {
+    /// When (RFC 3339).
+    pub at: String,
+    /// Why: `logout`, `compromised`, `offboarded`, `password_changed`, `rotated` or `admin`.
+    pub reason: &'static str,
+    /// Free text given with it.
+    pub note: Option<String>,
+    /// Who revoked it.
+    pub actor: String,
+}
+
+impl RevocationView {
+    /// The view of `r`.
+    pub fn of(r: &Revocation) -> Self {
+        RevocationView {
+            at: rfc3339(r.at),
+            reason: r.reason.as_str(),
+            note: r.note.clone(),
+            actor: r.actor.clone(),
+        }
+    }
+}
+
+/// A replacement by renewal or rotation, as shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SupersessionView {
+    /// When the old token stops (or stopped) working (RFC 3339).
+    pub at: String,
+    /// The id of the token that replaced it.
+    pub by: String,
+}
+
+impl SupersessionView {
+    /// The view of `s`.
+    pub fn of(s: &Supersession) -> Self {
+        SupersessionView { at: rfc3339(s.at), by: s.by.clone() }
+    }
+}
