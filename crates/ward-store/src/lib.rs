@@ -128,8 +128,11 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     async fn revoke_api_key(&self, id: &str, rev: &Revocation) -> Result<Option<ApiKey>, StoreError>;
 
     /// Disables a key (`Some(time)`) or enables it (`None`). Returns the key as it now is.
-    async fn set_api_key_disabled(&self, id: &str, disabled_at: Option<i64>)
-        -> Result<Option<ApiKey>, StoreError>;
+    async fn set_api_key_disabled(
+        &self,
+        id: &str,
+        disabled_at: Option<i64>,
+    ) -> Result<Option<ApiKey>, StoreError>;
 
     /// Spends one use of a usage-limited key at `now`, atomically, applying a due refill first:
     /// `Some(left)` if a use was available, `None` if none was (or the key has no limit).
@@ -137,7 +140,8 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Atomically marks `old_id` superseded by `new` from `old_stops_at` and stores `new`.
     /// Returns `false` (and changes nothing) if the old key is already superseded or revoked.
-    async fn rotate_api_key(&self, old_id: &str, new: &ApiKey, old_stops_at: i64) -> Result<bool, StoreError>;
+    async fn rotate_api_key(&self, old_id: &str, new: &ApiKey, old_stops_at: i64)
+        -> Result<bool, StoreError>;
 
     /// Records last-use times (write-behind): each id's time only moves forward.
     async fn touch_api_keys(&self, uses: &[(String, i64)]) -> Result<(), StoreError>;
@@ -156,14 +160,19 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Atomically marks `old_id` superseded by `new` from `old_stops_at` and stores `new`.
     /// Returns `false` (and changes nothing) if the old session is already superseded or revoked.
-    async fn renew_session(&self, old_id: &str, new: &Session, old_stops_at: i64) -> Result<bool, StoreError>;
+    async fn renew_session(&self, old_id: &str, new: &Session, old_stops_at: i64)
+        -> Result<bool, StoreError>;
 
     /// Records sessions' last activity (write-behind): each id's time only moves forward.
     async fn touch_sessions(&self, seen: &[(String, i64)]) -> Result<(), StoreError>;
 
     /// Stores a one-time token; with `supersede_previous`, atomically supersedes the subject's
     /// unused tokens of the same purpose. Returns how many were superseded.
-    async fn insert_one_time(&self, token: &OneTimeToken, supersede_previous: bool) -> Result<u64, StoreError>;
+    async fn insert_one_time(
+        &self,
+        token: &OneTimeToken,
+        supersede_previous: bool,
+    ) -> Result<u64, StoreError>;
 
     /// Reads one one-time token.
     async fn get_one_time(&self, id: &str) -> Result<Option<OneTimeToken>, StoreError>;

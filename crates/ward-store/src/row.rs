@@ -2,7 +2,9 @@
 
 use ward_core::key::Refill;
 use ward_core::token::TokenKind;
-use ward_core::{ApiKey, OneTimeToken, Reason, Revocation, RevokeReason, SecretHash, Session, Supersession, Tombstone};
+use ward_core::{
+    ApiKey, OneTimeToken, Reason, Revocation, RevokeReason, SecretHash, Session, Supersession, Tombstone,
+};
 
 use crate::StoreError;
 
@@ -87,7 +89,14 @@ impl TryFrom<KeyRow> for ApiKey {
             scopes: serde_json::from_str(&r.scopes).map_err(|_| corrupt(T, "scopes", &r.id))?,
             meta: serde_json::from_str(&r.meta).map_err(|_| corrupt(T, "meta", &r.id))?,
             secret_hash: hash(T, &r.id, &r.secret_hash)?,
-            revoked: revocation(T, &r.id, r.revoked_at, r.revoked_reason.as_deref(), r.revoked_note, r.revoked_by)?,
+            revoked: revocation(
+                T,
+                &r.id,
+                r.revoked_at,
+                r.revoked_reason.as_deref(),
+                r.revoked_note,
+                r.revoked_by,
+            )?,
             superseded: supersession(r.superseded_at, r.superseded_by),
             refill,
             id: r.id,
@@ -136,7 +145,14 @@ impl TryFrom<SessionRow> for Session {
         Ok(Session {
             claims: serde_json::from_str(&r.claims).map_err(|_| corrupt(T, "claims", &r.id))?,
             secret_hash: hash(T, &r.id, &r.secret_hash)?,
-            revoked: revocation(T, &r.id, r.revoked_at, r.revoked_reason.as_deref(), r.revoked_note, r.revoked_by)?,
+            revoked: revocation(
+                T,
+                &r.id,
+                r.revoked_at,
+                r.revoked_reason.as_deref(),
+                r.revoked_note,
+                r.revoked_by,
+            )?,
             superseded: supersession(r.superseded_at, r.superseded_by),
             id: r.id,
             env: r.env,
@@ -150,7 +166,8 @@ impl TryFrom<SessionRow> for Session {
 }
 
 /// Columns of `one_time_tokens`, in the order of [`OneTimeRow`].
-pub(crate) const ONE_TIME_COLUMNS: &str = "id, env, subject, purpose, data, secret_hash, created_at, expires_at, \
+pub(crate) const ONE_TIME_COLUMNS: &str =
+    "id, env, subject, purpose, data, secret_hash, created_at, expires_at, \
      used_at, superseded_at, superseded_by, revoked_at, revoked_reason, revoked_note, revoked_by";
 
 /// A row of `one_time_tokens`.
@@ -181,7 +198,14 @@ impl TryFrom<OneTimeRow> for OneTimeToken {
         Ok(OneTimeToken {
             data: serde_json::from_str(&r.data).map_err(|_| corrupt(T, "data", &r.id))?,
             secret_hash: hash(T, &r.id, &r.secret_hash)?,
-            revoked: revocation(T, &r.id, r.revoked_at, r.revoked_reason.as_deref(), r.revoked_note, r.revoked_by)?,
+            revoked: revocation(
+                T,
+                &r.id,
+                r.revoked_at,
+                r.revoked_reason.as_deref(),
+                r.revoked_note,
+                r.revoked_by,
+            )?,
             superseded: supersession(r.superseded_at, r.superseded_by),
             id: r.id,
             env: r.env,
@@ -220,7 +244,14 @@ impl TryFrom<TombstoneRow> for Tombstone {
         Ok(Tombstone {
             kind: TokenKind::from_code(&r.kind).ok_or_else(|| corrupt(T, "kind", &r.id))?,
             reason: Reason::from_code(&r.reason).ok_or_else(|| corrupt(T, "reason", &r.id))?,
-            revocation: revocation(T, &r.id, Some(r.at), r.revoked_reason.as_deref(), r.revoked_note, r.revoked_by)?,
+            revocation: revocation(
+                T,
+                &r.id,
+                Some(r.at),
+                r.revoked_reason.as_deref(),
+                r.revoked_note,
+                r.revoked_by,
+            )?,
             id: r.id,
             subject: r.subject,
             at: r.at,

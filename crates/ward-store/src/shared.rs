@@ -26,9 +26,9 @@ pub(crate) const SWEEPS: [(&str, &str, &str, &str, &str); 3] = [
         "ss",
         SESSION_DEAD,
         "CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN superseded_at < $1 THEN 'superseded' \
-         WHEN expires_at < $1 THEN 'expired' ELSE 'idle_timeout' END",
+         WHEN last_seen_at + idle_timeout < expires_at THEN 'idle_timeout' ELSE 'expired' END",
         "CASE WHEN revoked_at IS NOT NULL THEN revoked_at WHEN superseded_at < $1 THEN superseded_at \
-         WHEN expires_at < $1 THEN expires_at ELSE last_seen_at + idle_timeout END",
+         WHEN last_seen_at + idle_timeout < expires_at THEN last_seen_at + idle_timeout ELSE expires_at END",
     ),
     (
         "one_time_tokens",
