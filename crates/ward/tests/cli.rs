@@ -43,7 +43,11 @@ impl Server {
         let url = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while ureq::get(&format!("{url}/healthz")).call().is_err() {
-            assert!(Instant::now() < deadline, "server did not start: {}", std::fs::read_to_string(&stderr).unwrap());
+            assert!(
+                Instant::now() < deadline,
+                "server did not start: {}",
+                std::fs::read_to_string(&stderr).unwrap()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
         Server { child, url, stdout, stderr }
@@ -120,7 +124,8 @@ fn cli_manages_keys_and_verify_exit_codes_follow_the_verdict() {
     let server = Server::start(dir.path(), &[], "cli");
     let admin = server.admin_key();
 
-    let out = ward(&["key", "create", "--subject", "alice", "--scope", "read", "--json"], &server, Some(&admin));
+    let out =
+        ward(&["key", "create", "--subject", "alice", "--scope", "read", "--json"], &server, Some(&admin));
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let created: Value = serde_json::from_slice(&out.stdout).unwrap();
     let key = created["key"].as_str().unwrap().to_string();
@@ -157,10 +162,26 @@ fn cli_manages_keys_and_verify_exit_codes_follow_the_verdict() {
     assert_eq!(down.status.code(), Some(2));
 }
 
+/// Runs `check` with the extra `serve` arguments for each store: none (SQLite), and `--store` with
+/// a fresh PostgreSQL database from the test kit (skipped, loudly, where PostgreSQL is missing
+/// outside CI).
+fn on_both_stores(check: fn(&[&str])) {
+    check(&[]);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    match rt.block_on(ward_testkit::postgres::fresh_database()) {
+        Some(db) => check(&["--store", &db.url]),
+        None => ward_testkit::postgres::note_skipped("kill -9 on PostgreSQL"),
+    }
+}
+
 #[test]
-fn an_acknowledged_revoke_survives_kill_9_on_sqlite() {
+fn an_acknowledged_revoke_survives_kill_9() {
+    on_both_stores(revoke_survives_kill_9);
+}
+
+fn revoke_survives_kill_9(store: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[], "first");
+    let server = Server::start(dir.path(), store, "first");
     let admin = server.admin_key();
     let (status, created) = server.post("/v1/keys", &admin, json!({"subject": "bob"}));
     assert_eq!(status, 201);
@@ -172,7 +193,7 @@ fn an_acknowledged_revoke_survives_kill_9_on_sqlite() {
     assert_eq!(status, 200);
     server.kill_9();
 
-    let server = Server::start(dir.path(), &[], "second");
+    let server = Server::start(dir.path(), store, "second");
     let (status, v) = server.post("/v1/verify", &admin, json!({"token": key}));
     assert_eq!(status, 200);
     assert_eq!(v["reason"], "revoked", "{v}");
@@ -186,8 +207,11 @@ fn no_secret_reaches_the_log_or_the_database_files() {
     let admin = server.admin_key();
     let mut keys = vec![admin.clone()];
     for i in 0..3 {
-        let (s, created) =
-            server.post("/v1/keys", &admin, json!({"subject": format!("user{i}"), "scopes": ["read"], "uses": 5}));
+        let (s, created) = server.post(
+            "/v1/keys",
+            &admin,
+            json!({"subject": format!("user{i}"), "scopes": ["read"], "uses": 5}),
+        );
         assert_eq!(s, 201);
         keys.push(created["key"].as_str().unwrap().to_string());
     }
@@ -221,4 +245,34 @@ fn no_secret_reaches_the_log_or_the_database_files() {
             assert!(!found, "a key secret appears in {name}");
         }
     }
+}
+
+#[test]
+fn an_acknowledged_subject_revocation_survives_kill_9() {
+    on_both_stores(subject_revocation_survives_kill_9);
+}
+
+fn subject_revocation_survives_kill_9(store: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), store, "subject-first");
+    let admin = server.admin_key();
+    let (s, key) = server.post("/v1/keys", &admin, json!({"subject": "leaver"}));
+    assert_eq!(s, 201);
+    let (s, session) = server.post("/v1/sessions", &admin, json!({"subject": "leaver"}));
+    assert_eq!(s, 201);
+    let (s, ot) = server.post("/v1/one-time", &admin, json!({"subject": "leaver", "purpose": "invitation"}));
+    assert_eq!(s, 201);
+    let (s, v) = server.post("/v1/subjects/leaver/revoke", &admin, json!({"reason": "offboarded"}));
+    assert_eq!(s, 200, "{v}");
+    server.kill_9();
+
+    let server = Server::start(dir.path(), store, "subject-second");
+    for t in [&key["key"], &session["token"]] {
+        let (s, v) = server.post("/v1/verify", &admin, json!({"token": t}));
+        assert_eq!((s, v["reason"].as_str()), (200, Some("revoked")), "{v}");
+        assert!(v["detail"].as_str().unwrap().contains("offboarded"));
+    }
+    let (s, v) =
+        server.post("/v1/one-time/redeem", &admin, json!({"token": ot["token"], "purpose": "invitation"}));
+    assert_eq!((s, v["reason"].as_str()), (200, Some("revoked")), "{v}");
 }
