@@ -12,8 +12,10 @@
 //! assert_eq!(ParsedToken::parse(short).unwrap_err().reason, Reason::ChecksumMismatch);
 //! ```
 
+pub mod client;
 pub mod clock;
 pub mod key;
+pub mod keyring;
 pub mod lifecycle;
 pub mod onetime;
 pub mod random;

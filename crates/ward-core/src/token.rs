@@ -45,11 +45,16 @@ pub enum TokenKind {
     Session,
     /// A one-time token: password reset, magic link, email verification, invitation (`ot`).
     OneTime,
+    /// A rotating OAuth refresh token (`rt`).
+    Refresh,
+    /// An OAuth client's secret (`cs`).
+    ClientSecret,
 }
 
 impl TokenKind {
     /// Every kind.
-    pub const ALL: &'static [TokenKind] = &[TokenKind::ApiKey, TokenKind::Session, TokenKind::OneTime];
+    pub const ALL: &'static [TokenKind] =
+        &[TokenKind::ApiKey, TokenKind::Session, TokenKind::OneTime, TokenKind::Refresh, TokenKind::ClientSecret];
 
     /// The code in the token prefix.
     pub const fn code(self) -> &'static str {
@@ -57,6 +62,8 @@ impl TokenKind {
             TokenKind::ApiKey => "ak",
             TokenKind::Session => "ss",
             TokenKind::OneTime => "ot",
+            TokenKind::Refresh => "rt",
+            TokenKind::ClientSecret => "cs",
         }
     }
 
@@ -66,6 +73,8 @@ impl TokenKind {
             TokenKind::ApiKey => "API key",
             TokenKind::Session => "session",
             TokenKind::OneTime => "one-time token",
+            TokenKind::Refresh => "refresh token",
+            TokenKind::ClientSecret => "client secret",
         }
     }
 

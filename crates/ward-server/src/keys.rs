@@ -204,8 +204,12 @@ impl CreateKey {
 pub async fn issue(state: &AppState, req: CreateKey) -> Result<(ApiKey, NewToken), ApiError> {
     req.validate()?;
     let now = state.clock.now();
-    let mut scopes = req.scopes;
-    scopes.dedup();
+    let mut scopes: Vec<String> = Vec::with_capacity(req.scopes.len());
+    for s in req.scopes {
+        if !scopes.contains(&s) {
+            scopes.push(s);
+        }
+    }
     // An id collision is astronomically unlikely (95 bits), but a retry costs nothing.
     for _ in 0..3 {
         let minted = Minted::new(state, TokenKind::ApiKey);

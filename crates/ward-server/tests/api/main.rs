@@ -13,6 +13,8 @@ use ward_core::{Reason, TokenKind};
 use ward_server::ServerConfig;
 use ward_testkit::{assert_problem, secret_part, HeaderMap, Method, StatusCode, TestApp, START};
 
+mod lifecycle;
+
 ward_testkit::store_tests!(
     // verdicts
     a_valid_key_is_valid_and_described,

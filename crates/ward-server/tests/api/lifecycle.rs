@@ -2,13 +2,12 @@
 //! logout), one-time tokens (redeemed exactly once), key rotation and refill, subject revocation,
 //! and tombstones. Every test on SQLite and PostgreSQL, time moved by a manual clock.
 
-#![allow(clippy::panic, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
-
 use std::sync::Arc;
 
 use serde_json::{json, Value};
 use ward_server::maintenance;
 use ward_testkit::{assert_problem, Method, StatusCode, TestApp};
+
 
 ward_testkit::store_tests!(
     session_idle_timeout_slides_and_the_absolute_deadline_does_not,
