@@ -14,12 +14,14 @@
 
 pub mod client;
 pub mod clock;
+pub mod deny;
 pub mod key;
 pub mod keyring;
 pub mod lifecycle;
 pub mod onetime;
 pub mod random;
 pub mod reason;
+pub mod refresh;
 pub mod secret;
 pub mod session;
 pub mod token;

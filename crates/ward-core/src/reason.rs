@@ -46,6 +46,17 @@ pub enum Reason {
     Superseded,
     /// The one-time token was already redeemed.
     AlreadyUsed,
+    /// The token's algorithm is not the one its key is bound to (or `none`, or a wrong PASETO
+    /// version or purpose).
+    UnsupportedAlgorithm,
+    /// The token names a signing key Ward does not have (or has retired).
+    UnknownKey,
+    /// The token was not issued for this audience.
+    WrongAudience,
+    /// The token was not issued by the expected issuer.
+    WrongIssuer,
+    /// A rotated refresh token was presented again after the grace: its family is revoked.
+    RefreshReuse,
 }
 
 /// Everything Ward says about one reason, in one row.
@@ -85,6 +96,11 @@ impl Reason {
         Reason::IdleTimeout,
         Reason::Superseded,
         Reason::AlreadyUsed,
+        Reason::UnsupportedAlgorithm,
+        Reason::UnknownKey,
+        Reason::WrongAudience,
+        Reason::WrongIssuer,
+        Reason::RefreshReuse,
     ];
 
     /// The full row for this reason.
@@ -219,6 +235,45 @@ impl Reason {
                 hint: "One-time tokens work exactly once; request a new one. If you did not use it, \
                        someone else may have.",
             },
+            Reason::UnsupportedAlgorithm => ReasonInfo {
+                code: "unsupported_algorithm",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token's algorithm is not the one its key is bound to.",
+                hint: "Each Ward key signs with exactly one algorithm (`none` is never accepted, nor a \
+                       symmetric algorithm for a public key). Use tokens as Ward issued them.",
+            },
+            Reason::UnknownKey => ReasonInfo {
+                code: "unknown_key",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token names a signing key (`kid`) that Ward does not have.",
+                hint: "If Ward retired the key, the token outlived it: get a new token. Otherwise the \
+                       token comes from another issuer or deployment.",
+            },
+            Reason::WrongAudience => ReasonInfo {
+                code: "wrong_audience",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token was not issued for this audience.",
+                hint: "Request a token whose `aud` includes this service's audience.",
+            },
+            Reason::WrongIssuer => ReasonInfo {
+                code: "wrong_issuer",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token was not issued by the expected issuer.",
+                hint: "Compare the expected and presented issuers character by character (scheme, \
+                       host, port, trailing slash).",
+            },
+            Reason::RefreshReuse => ReasonInfo {
+                code: "refresh_reuse",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "A refresh token that was already exchanged was presented again.",
+                hint: "This is how a stolen refresh token shows itself: the whole token family has \
+                       been revoked. Sign in again; investigate where the copy came from.",
+            },
         }
     }
 
@@ -305,6 +360,11 @@ mod tests {
                 "idle_timeout",
                 "superseded",
                 "already_used",
+                "unsupported_algorithm",
+                "unknown_key",
+                "wrong_audience",
+                "wrong_issuer",
+                "refresh_reuse",
             ]
         );
     }
