@@ -70,6 +70,26 @@ pub struct ServerConfig {
     pub tombstone_retention: i64,
     /// Most records per table one sweep handles.
     pub sweep_batch: u32,
+    /// The `iss` of every signed token, and the OAuth issuer identifier (RFC 8414).
+    pub issuer: String,
+    /// Default lifetime of access tokens, in seconds.
+    pub access_token_ttl: i64,
+    /// The longest lifetime an access token may have: also how long revocations of signed tokens
+    /// are remembered.
+    pub access_token_max_ttl: i64,
+    /// Lifetime of refresh tokens, in seconds.
+    pub refresh_token_ttl: i64,
+    /// Seconds after a refresh during which presenting the old refresh token again is a retry
+    /// (same answer), not theft.
+    pub refresh_grace: i64,
+    /// Clock-skew leeway for `exp`, `nbf` and `iat` of signed tokens, in seconds.
+    pub leeway: i64,
+    /// The algorithm new signing keys use: `EdDSA` (default), `ES256` or `RS256`.
+    pub signing_alg: String,
+    /// Seconds between scheduled signing-key rotations.
+    pub key_rotation_interval: i64,
+    /// Seconds a new signing key is published before it signs, so JWKS caches pick it up.
+    pub key_publish_lead: i64,
 }
 
 impl Default for ServerConfig {
@@ -91,6 +111,15 @@ impl Default for ServerConfig {
             dead_record_grace: 7 * 86_400,
             tombstone_retention: 400 * 86_400,
             sweep_batch: 500,
+            issuer: "http://127.0.0.1:7878".into(),
+            access_token_ttl: 15 * 60,
+            access_token_max_ttl: 24 * 3600,
+            refresh_token_ttl: 30 * 86_400,
+            refresh_grace: 10,
+            leeway: 60,
+            signing_alg: "EdDSA".into(),
+            key_rotation_interval: 30 * 86_400,
+            key_publish_lead: 3600,
         }
     }
 }

@@ -12,6 +12,10 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use ward_core::client::Client;
+use ward_core::deny::DenyEntry;
+use ward_core::keyring::SigningKeyRecord;
+use ward_core::refresh::RefreshToken;
 use ward_core::{ApiKey, OneTimeToken, Revocation, Session, Tombstone};
 
 mod postgres;
@@ -80,6 +84,19 @@ pub struct SubjectRevocation {
     pub sessions: u64,
     /// One-time tokens revoked.
     pub one_time: u64,
+    /// Refresh tokens revoked.
+    pub refresh_tokens: u64,
+}
+
+/// A signing key to retire when its successor is added.
+#[derive(Clone, Debug)]
+pub struct Retire<'a> {
+    /// The key to retire.
+    pub kid: &'a str,
+    /// When it stops signing.
+    pub retiring_at: i64,
+    /// When it stops verifying.
+    pub retired_at: i64,
 }
 
 /// What one sweep should do.
@@ -180,8 +197,62 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Redeems a one-time token at `now`: `true` for exactly one caller, however many race.
     async fn redeem_one_time(&self, id: &str, now: i64) -> Result<bool, StoreError>;
 
-    /// Revokes everything `subject` holds, of every kind, in one transaction.
-    async fn revoke_subject(&self, subject: &str, rev: &Revocation) -> Result<SubjectRevocation, StoreError>;
+    /// Revokes everything `subject` holds, of every kind, in one transaction; signed tokens issued
+    /// to it up to now are denied until `signed_until`.
+    async fn revoke_subject(
+        &self,
+        subject: &str,
+        rev: &Revocation,
+        signed_until: i64,
+    ) -> Result<SubjectRevocation, StoreError>;
+
+    /// Every signing key, newest first.
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError>;
+
+    /// Adds a signing key and, in the same transaction, schedules the retirement of its
+    /// predecessor. Returns `false` (and changes nothing) if the predecessor was already scheduled
+    /// (a concurrent rotation won).
+    async fn add_signing_key(
+        &self,
+        key: &SigningKeyRecord,
+        retire: Option<Retire<'_>>,
+    ) -> Result<bool, StoreError>;
+
+    /// Registers an OAuth client.
+    async fn insert_client(&self, client: &Client) -> Result<(), StoreError>;
+
+    /// Reads one OAuth client.
+    async fn get_client(&self, id: &str) -> Result<Option<Client>, StoreError>;
+
+    /// Revokes an OAuth client; returns it as it now is.
+    async fn revoke_client(&self, id: &str, rev: &Revocation) -> Result<Option<Client>, StoreError>;
+
+    /// Stores a new refresh token (the first of a family, or a rotation's successor via
+    /// [`Store::rotate_refresh`]).
+    async fn insert_refresh(&self, token: &RefreshToken) -> Result<(), StoreError>;
+
+    /// Reads a refresh token and the encrypted retry answer kept with it after rotation.
+    async fn get_refresh(&self, id: &str) -> Result<Option<(RefreshToken, Option<Vec<u8>>)>, StoreError>;
+
+    /// Atomically marks `old_id` rotated to `new` at `now` (keeping `retry_blob` for retries
+    /// inside the grace) and stores `new`. `false` if it was already rotated or revoked.
+    async fn rotate_refresh(
+        &self,
+        old_id: &str,
+        new: &RefreshToken,
+        now: i64,
+        retry_blob: &[u8],
+    ) -> Result<bool, StoreError>;
+
+    /// Revokes every refresh token of `family` and denies the family's signed tokens until
+    /// `entry.until`, in one transaction. Returns how many refresh tokens were revoked.
+    async fn revoke_refresh_family(&self, entry: &DenyEntry) -> Result<u64, StoreError>;
+
+    /// Records a revocation of signed tokens (the first one for a key stands).
+    async fn add_signed_revocation(&self, entry: &DenyEntry) -> Result<(), StoreError>;
+
+    /// Signed-token revocations made at or after `since` and still in force at `now`.
+    async fn signed_revocations_since(&self, since: i64, now: i64) -> Result<Vec<DenyEntry>, StoreError>;
 
     /// Reads the tombstone a purged record left, if any.
     async fn get_tombstone(&self, id: &str) -> Result<Option<Tombstone>, StoreError>;

@@ -1,6 +1,10 @@
 //! The row shapes both backends read records into, and their conversions to the domain types.
 
+use ward_core::client::Client;
+use ward_core::deny::{DenyEntry, DenyKind};
 use ward_core::key::Refill;
+use ward_core::keyring::SigningKeyRecord;
+use ward_core::refresh::RefreshToken;
 use ward_core::token::TokenKind;
 use ward_core::{
     ApiKey, OneTimeToken, Reason, Revocation, RevokeReason, SecretHash, Session, Supersession, Tombstone,
@@ -268,4 +272,173 @@ pub(crate) fn opt<R, T: TryFrom<R, Error = StoreError>>(row: Option<R>) -> Resul
 /// Converts rows.
 pub(crate) fn all<R, T: TryFrom<R, Error = StoreError>>(rows: Vec<R>) -> Result<Vec<T>, StoreError> {
     rows.into_iter().map(T::try_from).collect()
+}
+
+/// Columns of `signing_keys`, in the order of [`SigningKeyRow`].
+pub(crate) const SIGNING_KEY_COLUMNS: &str =
+    "kid, alg, purpose, private_enc, nonce, public_jwk, created_at, activates_at, retiring_at, retired_at";
+
+/// A row of `signing_keys`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct SigningKeyRow {
+    kid: String,
+    alg: String,
+    purpose: String,
+    private_enc: Vec<u8>,
+    nonce: Vec<u8>,
+    public_jwk: String,
+    created_at: i64,
+    activates_at: i64,
+    retiring_at: Option<i64>,
+    retired_at: Option<i64>,
+}
+
+impl TryFrom<SigningKeyRow> for SigningKeyRecord {
+    type Error = StoreError;
+
+    fn try_from(r: SigningKeyRow) -> Result<Self, StoreError> {
+        Ok(SigningKeyRecord {
+            public_jwk: serde_json::from_str(&r.public_jwk)
+                .map_err(|_| corrupt("signing_keys", "public_jwk", &r.kid))?,
+            kid: r.kid,
+            alg: r.alg,
+            purpose: r.purpose,
+            private_enc: r.private_enc,
+            nonce: r.nonce,
+            created_at: r.created_at,
+            activates_at: r.activates_at,
+            retiring_at: r.retiring_at,
+            retired_at: r.retired_at,
+        })
+    }
+}
+
+/// Columns of `clients`, in the order of [`ClientRow`].
+pub(crate) const CLIENT_COLUMNS: &str =
+    "id, env, name, secret_hash, scopes, audiences, created_at, revoked_at, revoked_reason, revoked_note, revoked_by";
+
+/// A row of `clients`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ClientRow {
+    id: String,
+    env: String,
+    name: String,
+    secret_hash: Vec<u8>,
+    scopes: String,
+    audiences: String,
+    created_at: i64,
+    revoked_at: Option<i64>,
+    revoked_reason: Option<String>,
+    revoked_note: Option<String>,
+    revoked_by: Option<String>,
+}
+
+impl TryFrom<ClientRow> for Client {
+    type Error = StoreError;
+
+    fn try_from(r: ClientRow) -> Result<Self, StoreError> {
+        const T: &str = "clients";
+        Ok(Client {
+            secret_hash: hash(T, &r.id, &r.secret_hash)?,
+            scopes: serde_json::from_str(&r.scopes).map_err(|_| corrupt(T, "scopes", &r.id))?,
+            audiences: serde_json::from_str(&r.audiences).map_err(|_| corrupt(T, "audiences", &r.id))?,
+            revoked: revocation(
+                T,
+                &r.id,
+                r.revoked_at,
+                r.revoked_reason.as_deref(),
+                r.revoked_note,
+                r.revoked_by,
+            )?,
+            id: r.id,
+            env: r.env,
+            name: r.name,
+            created_at: r.created_at,
+        })
+    }
+}
+
+/// Columns of `refresh_tokens`, in the order of [`RefreshRow`].
+pub(crate) const REFRESH_COLUMNS: &str = "id, env, family, subject, client_id, audience, scopes, format, secret_hash, \
+     created_at, expires_at, rotated_at, rotated_to, retry_blob, revoked_at, revoked_reason, revoked_note, revoked_by";
+
+/// A row of `refresh_tokens`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct RefreshRow {
+    id: String,
+    env: String,
+    family: String,
+    subject: String,
+    client_id: Option<String>,
+    audience: String,
+    scopes: String,
+    format: String,
+    secret_hash: Vec<u8>,
+    created_at: i64,
+    expires_at: i64,
+    rotated_at: Option<i64>,
+    rotated_to: Option<String>,
+    retry_blob: Option<Vec<u8>>,
+    revoked_at: Option<i64>,
+    revoked_reason: Option<String>,
+    revoked_note: Option<String>,
+    revoked_by: Option<String>,
+}
+
+impl TryFrom<RefreshRow> for (RefreshToken, Option<Vec<u8>>) {
+    type Error = StoreError;
+
+    fn try_from(r: RefreshRow) -> Result<Self, StoreError> {
+        const T: &str = "refresh_tokens";
+        let token = RefreshToken {
+            secret_hash: hash(T, &r.id, &r.secret_hash)?,
+            audience: serde_json::from_str(&r.audience).map_err(|_| corrupt(T, "audience", &r.id))?,
+            scopes: serde_json::from_str(&r.scopes).map_err(|_| corrupt(T, "scopes", &r.id))?,
+            revoked: revocation(
+                T,
+                &r.id,
+                r.revoked_at,
+                r.revoked_reason.as_deref(),
+                r.revoked_note,
+                r.revoked_by,
+            )?,
+            rotated: r.rotated_at.map(|at| (at, r.rotated_to.unwrap_or_default())),
+            id: r.id,
+            env: r.env,
+            family: r.family,
+            subject: r.subject,
+            client_id: r.client_id,
+            format: r.format,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+        };
+        Ok((token, r.retry_blob))
+    }
+}
+
+/// A row of `signed_revocations`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct DenyRow {
+    kind: String,
+    value: String,
+    revoked_at: i64,
+    until_at: i64,
+    reason: String,
+    note: Option<String>,
+    actor: String,
+}
+
+impl TryFrom<DenyRow> for DenyEntry {
+    type Error = StoreError;
+
+    fn try_from(r: DenyRow) -> Result<Self, StoreError> {
+        const T: &str = "signed_revocations";
+        Ok(DenyEntry {
+            kind: DenyKind::from_code(&r.kind).ok_or_else(|| corrupt(T, "kind", &r.value))?,
+            revocation: revocation(T, &r.value, Some(r.revoked_at), Some(&r.reason), r.note, Some(r.actor))?
+                .ok_or_else(|| corrupt(T, "reason", &r.value))?,
+            value: r.value,
+            until: r.until_at,
+        })
+    }
 }

@@ -7,11 +7,13 @@
 pub(crate) const KEY_DEAD: &str = "(revoked_at < $1 OR superseded_at < $1 OR expires_at < $1)";
 pub(crate) const SESSION_DEAD: &str =
     "(revoked_at < $1 OR superseded_at < $1 OR expires_at < $1 OR last_seen_at + idle_timeout < $1)";
+pub(crate) const REFRESH_DEAD: &str = "(revoked_at < $1 OR rotated_at < $1 OR expires_at < $1)";
 pub(crate) const ONE_TIME_DEAD: &str =
     "(revoked_at < $1 OR used_at < $1 OR superseded_at < $1 OR expires_at < $1)";
 
-/// Tombstone sources: table, kind code, dead condition, reason expression, time expression.
-pub(crate) const SWEEPS: [(&str, &str, &str, &str, &str); 3] = [
+/// Tombstone sources: table, kind code, dead condition, reason expression, time expression,
+/// successor column.
+pub(crate) const SWEEPS: [(&str, &str, &str, &str, &str, &str); 4] = [
     (
         "api_keys",
         "ak",
@@ -20,6 +22,7 @@ pub(crate) const SWEEPS: [(&str, &str, &str, &str, &str); 3] = [
          ELSE 'expired' END",
         "CASE WHEN revoked_at IS NOT NULL THEN revoked_at WHEN superseded_at < $1 THEN superseded_at \
          ELSE expires_at END",
+        "superseded_by",
     ),
     (
         "sessions",
@@ -29,6 +32,7 @@ pub(crate) const SWEEPS: [(&str, &str, &str, &str, &str); 3] = [
          WHEN last_seen_at + idle_timeout < expires_at THEN 'idle_timeout' ELSE 'expired' END",
         "CASE WHEN revoked_at IS NOT NULL THEN revoked_at WHEN superseded_at < $1 THEN superseded_at \
          WHEN last_seen_at + idle_timeout < expires_at THEN last_seen_at + idle_timeout ELSE expires_at END",
+        "superseded_by",
     ),
     (
         "one_time_tokens",
@@ -38,6 +42,15 @@ pub(crate) const SWEEPS: [(&str, &str, &str, &str, &str); 3] = [
          WHEN superseded_at < $1 THEN 'superseded' ELSE 'expired' END",
         "CASE WHEN revoked_at IS NOT NULL THEN revoked_at WHEN used_at IS NOT NULL THEN used_at \
          WHEN superseded_at < $1 THEN superseded_at ELSE expires_at END",
+        "superseded_by",
+    ),
+    (
+        "refresh_tokens",
+        "rt",
+        REFRESH_DEAD,
+        "CASE WHEN revoked_at IS NOT NULL THEN 'revoked' WHEN rotated_at < $1 THEN 'superseded' ELSE 'expired' END",
+        "CASE WHEN revoked_at IS NOT NULL THEN revoked_at WHEN rotated_at < $1 THEN rotated_at ELSE expires_at END",
+        "rotated_to",
     ),
 ];
 
@@ -264,13 +277,177 @@ macro_rules! store_impl {
                 Ok(n == 1)
             }
 
-            async fn revoke_subject(&self, subject: &str, rev: &Revocation) -> Result<SubjectRevocation, StoreError> {
+            async fn revoke_subject(
+                &self,
+                subject: &str,
+                rev: &Revocation,
+                signed_until: i64,
+            ) -> Result<SubjectRevocation, StoreError> {
                 let mut tx = self.pool.begin().await?;
                 let api_keys = revoke_in(&mut *tx, "api_keys", "subject", subject, rev).await?;
                 let sessions = revoke_in(&mut *tx, "sessions", "subject", subject, rev).await?;
                 let one_time = revoke_in(&mut *tx, "one_time_tokens", "subject", subject, rev).await?;
+                let refresh_tokens = revoke_in(&mut *tx, "refresh_tokens", "subject", subject, rev).await?;
+                let entry = ward_core::deny::DenyEntry {
+                    kind: ward_core::deny::DenyKind::Subject,
+                    value: subject.to_string(),
+                    until: signed_until,
+                    revocation: rev.clone(),
+                };
+                upsert_deny(&mut *tx, &entry).await?;
                 tx.commit().await?;
-                Ok(SubjectRevocation { api_keys, sessions, one_time })
+                Ok(SubjectRevocation { api_keys, sessions, one_time, refresh_tokens })
+            }
+
+            async fn list_signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
+                let rows: Vec<SigningKeyRow> = sqlx::query_as(&format!(
+                    "SELECT {SIGNING_KEY_COLUMNS} FROM signing_keys ORDER BY activates_at DESC, kid"
+                ))
+                .fetch_all(&self.pool)
+                .await?;
+                all(rows)
+            }
+
+            async fn add_signing_key(
+                &self,
+                k: &SigningKeyRecord,
+                retire: Option<$crate::Retire<'_>>,
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                if let Some(r) = retire {
+                    let n = sqlx::query(
+                        "UPDATE signing_keys SET retiring_at = $2, retired_at = $3 \
+                         WHERE kid = $1 AND retiring_at IS NULL",
+                    )
+                    .bind(r.kid)
+                    .bind(r.retiring_at)
+                    .bind(r.retired_at)
+                    .execute(&mut *tx)
+                    .await?
+                    .rows_affected();
+                    if n == 0 {
+                        tx.rollback().await?;
+                        return Ok(false);
+                    }
+                }
+                sqlx::query(
+                    "INSERT INTO signing_keys (kid, alg, purpose, private_enc, nonce, public_jwk, created_at, \
+                     activates_at, retiring_at, retired_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+                )
+                .bind(&k.kid)
+                .bind(&k.alg)
+                .bind(&k.purpose)
+                .bind(&k.private_enc[..])
+                .bind(&k.nonce[..])
+                .bind(json_text(&k.public_jwk)?)
+                .bind(k.created_at)
+                .bind(k.activates_at)
+                .bind(k.retiring_at)
+                .bind(k.retired_at)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn insert_client(&self, c: &Client) -> Result<(), StoreError> {
+                sqlx::query(
+                    "INSERT INTO clients (id, env, name, secret_hash, scopes, audiences, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(&c.id)
+                .bind(&c.env)
+                .bind(&c.name)
+                .bind(&c.secret_hash.0[..])
+                .bind(json_text(&c.scopes)?)
+                .bind(json_text(&c.audiences)?)
+                .bind(c.created_at)
+                .execute(&self.pool)
+                .await?;
+                Ok(())
+            }
+
+            async fn get_client(&self, id: &str) -> Result<Option<Client>, StoreError> {
+                let row: Option<ClientRow> =
+                    sqlx::query_as(&format!("SELECT {CLIENT_COLUMNS} FROM clients WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                opt(row)
+            }
+
+            async fn revoke_client(&self, id: &str, rev: &Revocation) -> Result<Option<Client>, StoreError> {
+                revoke_in(&self.pool, "clients", "id", id, rev).await?;
+                self.get_client(id).await
+            }
+
+            async fn insert_refresh(&self, t: &RefreshToken) -> Result<(), StoreError> {
+                insert_refresh(&self.pool, t).await
+            }
+
+            async fn get_refresh(&self, id: &str) -> Result<Option<(RefreshToken, Option<Vec<u8>>)>, StoreError> {
+                let row: Option<RefreshRow> =
+                    sqlx::query_as(&format!("SELECT {REFRESH_COLUMNS} FROM refresh_tokens WHERE id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                opt(row)
+            }
+
+            async fn rotate_refresh(
+                &self,
+                old_id: &str,
+                new: &RefreshToken,
+                now: i64,
+                retry_blob: &[u8],
+            ) -> Result<bool, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let n = sqlx::query(
+                    "UPDATE refresh_tokens SET rotated_at = $2, rotated_to = $3, retry_blob = $4 \
+                     WHERE id = $1 AND rotated_at IS NULL AND revoked_at IS NULL",
+                )
+                .bind(old_id)
+                .bind(now)
+                .bind(&new.id)
+                .bind(retry_blob)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if n == 0 {
+                    tx.rollback().await?;
+                    return Ok(false);
+                }
+                insert_refresh(&mut *tx, new).await?;
+                tx.commit().await?;
+                Ok(true)
+            }
+
+            async fn revoke_refresh_family(&self, e: &ward_core::deny::DenyEntry) -> Result<u64, StoreError> {
+                let mut tx = self.pool.begin().await?;
+                let n = revoke_in(&mut *tx, "refresh_tokens", "family", &e.value, &e.revocation).await?;
+                upsert_deny(&mut *tx, e).await?;
+                tx.commit().await?;
+                Ok(n)
+            }
+
+            async fn add_signed_revocation(&self, e: &ward_core::deny::DenyEntry) -> Result<(), StoreError> {
+                upsert_deny(&self.pool, e).await
+            }
+
+            async fn signed_revocations_since(
+                &self,
+                since: i64,
+                now: i64,
+            ) -> Result<Vec<ward_core::deny::DenyEntry>, StoreError> {
+                let rows: Vec<DenyRow> = sqlx::query_as(
+                    "SELECT kind, value, revoked_at, until_at, reason, note, actor FROM signed_revocations \
+                     WHERE revoked_at >= $1 AND until_at > $2 ORDER BY revoked_at",
+                )
+                .bind(since)
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+                all(rows)
             }
 
             async fn get_tombstone(&self, id: &str) -> Result<Option<Tombstone>, StoreError> {
@@ -286,13 +463,13 @@ macro_rules! store_impl {
                 let cutoff = p.now.saturating_sub(p.dead_after);
                 let purge_after = p.now.saturating_add(p.tombstone_retention);
                 let mut stats = SweepStats::default();
-                for (table, kind, dead, reason, at) in $crate::shared::SWEEPS {
+                for (table, kind, dead, reason, at, successor) in $crate::shared::SWEEPS {
                     let mut tx = self.pool.begin().await?;
                     let n = sqlx::query(&format!(
                         "INSERT INTO tombstones (id, kind, subject, reason, at, revoked_reason, revoked_note, \
                          revoked_by, replaced_by, purge_after) \
                          SELECT id, '{kind}', subject, {reason}, {at}, revoked_reason, revoked_note, revoked_by, \
-                         superseded_by, $2 FROM {table} \
+                         {successor}, $2 FROM {table} \
                          WHERE id IN (SELECT id FROM {table} WHERE {dead} LIMIT $3) \
                          ON CONFLICT (id) DO NOTHING"
                     ))
@@ -312,6 +489,10 @@ macro_rules! store_impl {
                     tx.commit().await?;
                     stats.tombstoned += n;
                 }
+                sqlx::query("DELETE FROM signed_revocations WHERE until_at < $1")
+                    .bind(p.now)
+                    .execute(&self.pool)
+                    .await?;
                 stats.purged = sqlx::query(
                     "DELETE FROM tombstones WHERE id IN \
                      (SELECT id FROM tombstones WHERE purge_after < $1 LIMIT $2)",
@@ -370,6 +551,55 @@ macro_rules! store_impl {
             .bind(s.expires_at)
             .bind(s.idle_timeout)
             .bind(s.last_seen_at)
+            .execute(e)
+            .await?;
+            Ok(())
+        }
+
+        async fn insert_refresh<'e, E: sqlx::Executor<'e, Database = Db>>(
+            e: E,
+            t: &RefreshToken,
+        ) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO refresh_tokens (id, env, family, subject, client_id, audience, scopes, format, \
+                 secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            )
+            .bind(&t.id)
+            .bind(&t.env)
+            .bind(&t.family)
+            .bind(&t.subject)
+            .bind(&t.client_id)
+            .bind(json_text(&t.audience)?)
+            .bind(json_text(&t.scopes)?)
+            .bind(&t.format)
+            .bind(&t.secret_hash.0[..])
+            .bind(t.created_at)
+            .bind(t.expires_at)
+            .execute(e)
+            .await?;
+            Ok(())
+        }
+
+        /// Records a signed-token revocation; the first one for a (kind, value) stands, except that
+        /// a later subject revocation moves the subject's cut-off forward.
+        async fn upsert_deny<'e, E: sqlx::Executor<'e, Database = Db>>(
+            e: E,
+            d: &ward_core::deny::DenyEntry,
+        ) -> Result<(), StoreError> {
+            sqlx::query(
+                "INSERT INTO signed_revocations (kind, value, revoked_at, until_at, reason, note, actor) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (kind, value) DO UPDATE SET \
+                 revoked_at = excluded.revoked_at, until_at = excluded.until_at, reason = excluded.reason, \
+                 note = excluded.note, actor = excluded.actor \
+                 WHERE signed_revocations.kind = 'subject' AND excluded.revoked_at > signed_revocations.revoked_at",
+            )
+            .bind(d.kind.as_str())
+            .bind(&d.value)
+            .bind(d.revocation.at)
+            .bind(d.until)
+            .bind(d.revocation.reason.as_str())
+            .bind(&d.revocation.note)
+            .bind(&d.revocation.actor)
             .execute(e)
             .await?;
             Ok(())

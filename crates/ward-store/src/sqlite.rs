@@ -12,7 +12,15 @@ use sqlx::sqlite::{
 };
 use ward_core::{ApiKey, OneTimeToken, Revocation, Session, Tombstone};
 
-use crate::row::{all, json_text, opt, KeyRow, OneTimeRow, SessionRow, TombstoneRow};
+use ward_core::client::Client;
+use ward_core::keyring::SigningKeyRecord;
+use ward_core::refresh::RefreshToken;
+
+use crate::row::{
+    all, json_text, opt, ClientRow, DenyRow, KeyRow, OneTimeRow, RefreshRow, SessionRow, SigningKeyRow,
+    TombstoneRow,
+};
+use crate::row::{CLIENT_COLUMNS, REFRESH_COLUMNS, SIGNING_KEY_COLUMNS};
 use crate::row::{KEY_COLUMNS, ONE_TIME_COLUMNS, SESSION_COLUMNS, TOMBSTONE_COLUMNS};
 use crate::shared::store_impl;
 use crate::{KeyFilter, StoreError, SubjectRevocation, SweepPolicy, SweepStats};

@@ -19,6 +19,8 @@ pub struct RevokedCounts {
     pub sessions: u64,
     /// One-time tokens.
     pub one_time: u64,
+    /// Refresh tokens (the access tokens they minted are denied too).
+    pub refresh_tokens: u64,
 }
 
 /// Answer of `POST /v1/subjects/{subject}/revoke`.
@@ -42,12 +44,18 @@ pub async fn revoke(
 ) -> Result<Json<SubjectRevoked>, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let rev = parse_revocation(&state, &caller, req)?;
-    let n = state.store.revoke_subject(&subject, &rev).await?;
+    let signed_until = rev.at.saturating_add(state.config.access_token_max_ttl);
+    let n = state.store.revoke_subject(&subject, &rev, signed_until).await?;
     state.verifier.invalidate_all();
     tracing::info!(%subject, reason = rev.reason.as_str(), actor = %rev.actor,
         api_keys = n.api_keys, sessions = n.sessions, one_time = n.one_time, "subject revoked");
     Ok(Json(SubjectRevoked {
         subject,
-        revoked: RevokedCounts { api_keys: n.api_keys, sessions: n.sessions, one_time: n.one_time },
+        revoked: RevokedCounts {
+            api_keys: n.api_keys,
+            sessions: n.sessions,
+            one_time: n.one_time,
+            refresh_tokens: n.refresh_tokens,
+        },
     }))
 }

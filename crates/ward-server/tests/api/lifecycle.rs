@@ -8,7 +8,6 @@ use serde_json::{json, Value};
 use ward_server::maintenance;
 use ward_testkit::{assert_problem, Method, StatusCode, TestApp};
 
-
 ward_testkit::store_tests!(
     session_idle_timeout_slides_and_the_absolute_deadline_does_not,
     session_activity_is_written_behind_in_batches,
@@ -383,7 +382,7 @@ async fn revoking_a_subject_reaches_every_kind(app: TestApp) {
     let (status, v) =
         post(&app, "/v1/subjects/leaver/revoke", json!({"reason": "offboarded", "note": "last day"})).await;
     assert_eq!(status, StatusCode::OK, "{v}");
-    assert_eq!(v["revoked"], json!({"api_keys": 1, "sessions": 1, "one_time": 1}));
+    assert_eq!(v["revoked"], json!({"api_keys": 1, "sessions": 1, "one_time": 1, "refresh_tokens": 0}));
     for t in [&key, &session] {
         let v = app.verify(t, &[]).await;
         assert_eq!(v["reason"], "revoked", "{v}");
