@@ -115,7 +115,14 @@ impl DenySet {
 }
 
 /// A convenience for tests and callers: an entry revoked by `actor` for `reason` at `at`.
-pub fn entry(kind: DenyKind, value: &str, at: UnixTime, until: UnixTime, reason: RevokeReason, actor: &str) -> DenyEntry {
+pub fn entry(
+    kind: DenyKind,
+    value: &str,
+    at: UnixTime,
+    until: UnixTime,
+    reason: RevokeReason,
+    actor: &str,
+) -> DenyEntry {
     DenyEntry {
         kind,
         value: value.to_string(),
@@ -139,7 +146,10 @@ mod tests {
         assert_eq!(set.check(&facts("j1", None, "bob", 0), 200).map(|v| v.reason), Some(Reason::Revoked));
         assert!(set.check(&facts("j2", Some("f1"), "bob", 0), 200).is_some());
         assert!(set.check(&facts("j2", Some("f2"), "alice", 100), 200).is_some());
-        assert!(set.check(&facts("j2", Some("f2"), "alice", 101), 200).is_none(), "issued after the revocation");
+        assert!(
+            set.check(&facts("j2", Some("f2"), "alice", 101), 200).is_none(),
+            "issued after the revocation"
+        );
         assert!(set.check(&facts("j2", None, "bob", 0), 200).is_none());
     }
 }

@@ -74,7 +74,11 @@ impl RefreshToken {
         if now >= self.expires_at {
             return Err(Verdict::with(
                 Reason::Expired,
-                format!("expired at {} ({} ago)", rfc3339(self.expires_at), human_span(now - self.expires_at)),
+                format!(
+                    "expired at {} ({} ago)",
+                    rfc3339(self.expires_at),
+                    human_span(now - self.expires_at)
+                ),
             ));
         }
         Ok(RefreshUse::Rotate)

@@ -53,8 +53,13 @@ pub enum TokenKind {
 
 impl TokenKind {
     /// Every kind.
-    pub const ALL: &'static [TokenKind] =
-        &[TokenKind::ApiKey, TokenKind::Session, TokenKind::OneTime, TokenKind::Refresh, TokenKind::ClientSecret];
+    pub const ALL: &'static [TokenKind] = &[
+        TokenKind::ApiKey,
+        TokenKind::Session,
+        TokenKind::OneTime,
+        TokenKind::Refresh,
+        TokenKind::ClientSecret,
+    ];
 
     /// The code in the token prefix.
     pub const fn code(self) -> &'static str {
