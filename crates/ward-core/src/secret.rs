@@ -176,3 +176,104 @@ mod tests {
         assert_eq!(hex, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
     }
 }
+
+/// Seals and opens secrets at rest (signing keys' private halves, retry answers) with AES-256-GCM.
+/// Each sealed value is bound to a context string (its key id, say) as associated data, so a
+/// ciphertext moved to another record does not open.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct Sealer {
+    key: [u8; 32],
+}
+
+/// Length of an AES-GCM nonce.
+pub const NONCE_LEN: usize = 12;
+
+impl std::fmt::Debug for Sealer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Sealer(<redacted>)")
+    }
+}
+
+impl Sealer {
+    /// A sealer under an explicit 32-byte key.
+    pub fn with_key(key: [u8; 32]) -> Self {
+        Sealer { key }
+    }
+
+    /// A sealer whose key is derived (HKDF-SHA256) from `material`, e.g. a token the client will
+    /// present again: only its holder can open what is sealed.
+    pub fn derived_from(material: &str, purpose: &str) -> Self {
+        let hk = Hkdf::<Sha256>::new(None, material.as_bytes());
+        let mut key = [0u8; 32];
+        if hk.expand(purpose.as_bytes(), &mut key).is_err() {
+            key = [0u8; 32];
+        }
+        Sealer { key }
+    }
+
+    /// Encrypts `plaintext` bound to `context`, with a fresh random nonce from `rng`.
+    /// Returns `(nonce, ciphertext)`.
+    pub fn seal<R: RngCore + CryptoRng>(
+        &self,
+        rng: &mut R,
+        context: &str,
+        plaintext: &[u8],
+    ) -> Option<(Vec<u8>, Vec<u8>)> {
+        use aes_gcm::aead::{Aead, KeyInit, Payload};
+        let cipher = aes_gcm::Aes256Gcm::new_from_slice(&self.key).ok()?;
+        let mut nonce = [0u8; NONCE_LEN];
+        rng.fill_bytes(&mut nonce);
+        let ct = cipher
+            .encrypt(aes_gcm::Nonce::from_slice(&nonce), Payload { msg: plaintext, aad: context.as_bytes() })
+            .ok()?;
+        Some((nonce.to_vec(), ct))
+    }
+
+    /// Decrypts what [`Sealer::seal`] produced for the same `context`; `None` if it was altered,
+    /// moved, or sealed under another key.
+    pub fn open(&self, context: &str, nonce: &[u8], ciphertext: &[u8]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+        use aes_gcm::aead::{Aead, KeyInit, Payload};
+        if nonce.len() != NONCE_LEN {
+            return None;
+        }
+        let cipher = aes_gcm::Aes256Gcm::new_from_slice(&self.key).ok()?;
+        cipher
+            .decrypt(aes_gcm::Nonce::from_slice(nonce), Payload { msg: ciphertext, aad: context.as_bytes() })
+            .ok()
+            .map(zeroize::Zeroizing::new)
+    }
+}
+
+impl MasterKey {
+    /// The sealer for private keys at rest.
+    pub fn key_sealer(&self) -> Sealer {
+        Sealer { key: self.derive("ward/v1/key-wrap") }
+    }
+}
+
+#[cfg(test)]
+mod sealer_tests {
+    use super::*;
+    use rand::rngs::OsRng;
+
+    #[test]
+    fn sealed_values_open_only_in_their_context_and_under_their_key() {
+        let s = MasterKey::generate(&mut OsRng).key_sealer();
+        let (nonce, ct) = s.seal(&mut OsRng, "kid-1", b"private").expect("seals");
+        assert_eq!(s.open("kid-1", &nonce, &ct).as_deref().map(Vec::as_slice), Some(&b"private"[..]));
+        assert!(s.open("kid-2", &nonce, &ct).is_none(), "moved to another record");
+        let other = MasterKey::generate(&mut OsRng).key_sealer();
+        assert!(other.open("kid-1", &nonce, &ct).is_none(), "another master key");
+        let mut bad = ct.clone();
+        bad[0] ^= 1;
+        assert!(s.open("kid-1", &nonce, &bad).is_none(), "altered");
+    }
+
+    #[test]
+    fn derived_sealers_need_the_same_material() {
+        let a = Sealer::derived_from("ward_live_rt_x", "retry");
+        let (n, ct) = a.seal(&mut OsRng, "ctx", b"pair").expect("seals");
+        assert!(Sealer::derived_from("ward_live_rt_x", "retry").open("ctx", &n, &ct).is_some());
+        assert!(Sealer::derived_from("ward_live_rt_y", "retry").open("ctx", &n, &ct).is_none());
+    }
+}
