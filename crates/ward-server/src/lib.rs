@@ -15,6 +15,8 @@ use ward_core::secret::SecretHasher;
 use ward_core::{Clock, SecretSource};
 use ward_store::Store;
 
+pub mod clients;
+pub mod deny;
 pub mod extract;
 pub mod keys;
 pub mod maintenance;
@@ -143,6 +145,8 @@ pub struct Inner {
     pub config: ServerConfig,
     /// The verify path and its cache.
     pub verifier: Verifier,
+    /// Revocations of signed tokens, as this node knows them.
+    pub deny: deny::DenyCache,
 }
 
 impl AppState {
@@ -155,7 +159,15 @@ impl AppState {
         config: ServerConfig,
     ) -> Self {
         let verifier = Verifier::new(config.cache_capacity, config.cache_ttl);
-        AppState(Arc::new(Inner { store, clock, secrets, hasher, config, verifier }))
+        AppState(Arc::new(Inner {
+            store,
+            clock,
+            secrets,
+            hasher,
+            config,
+            verifier,
+            deny: deny::DenyCache::default(),
+        }))
     }
 }
 

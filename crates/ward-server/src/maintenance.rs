@@ -1,4 +1,5 @@
-//! Background work: writing buffered activity behind, and sweeping dead records into tombstones.
+//! Background work: writing buffered activity behind, loading signed-token revocations every
+//! second, and sweeping dead records into tombstones.
 //! Tests call [`flush_activity`] and [`sweep`] directly, with an injected clock.
 
 use std::time::Duration;
@@ -35,6 +36,17 @@ pub async fn sweep(state: &AppState) -> Result<SweepStats, StoreError> {
 
 /// Starts the background tasks; they run until the runtime stops. Call once per server.
 pub fn spawn(state: AppState) {
+    let deny_state = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if let Err(e) = deny_state.deny.refresh(&deny_state).await {
+                tracing::warn!(error = %e, "could not load signed-token revocations; will retry");
+            }
+        }
+    });
     let flush_state = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(flush_state.config.activity_flush_interval);

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{keys, meta, one_time, sessions, subjects, verify};
+use crate::routes::{clients, keys, meta, one_time, sessions, subjects, verify};
 
 /// Ward's HTTP API.
 #[derive(OpenApi)]
@@ -16,6 +16,7 @@ use crate::routes::{keys, meta, one_time, sessions, subjects, verify};
         sessions::create, sessions::renew, sessions::logout, sessions::list, sessions::show, sessions::revoke,
         one_time::create, one_time::redeem,
         subjects::revoke,
+        clients::create, clients::show, clients::revoke,
     ),
     components(schemas(crate::problem::Problem, verify::AnonymousVerifyResponse)),
     modifiers(&BearerAuth)

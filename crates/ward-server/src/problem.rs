@@ -56,6 +56,47 @@ pub enum ApiError {
     Token(Verdict),
     /// The request conflicts with the resource's state (e.g. rotating a revoked key).
     Conflict(String),
+    /// An OAuth 2.0 error (RFC 6749 §5.2) from the OAuth endpoints, with Ward's explanation as
+    /// extension fields when the caller is entitled to it.
+    OAuth(OAuthError),
+}
+
+/// An RFC 6749 §5.2 error answer.
+#[derive(Debug)]
+pub struct OAuthError {
+    /// `invalid_request`, `invalid_client`, `invalid_grant`, `unauthorized_client`,
+    /// `unsupported_grant_type`, `invalid_scope` or `temporarily_unavailable`.
+    pub error: &'static str,
+    /// A sentence for the developer.
+    pub description: String,
+    /// Ward's reason, for an authenticated client (e.g. why its refresh token was refused).
+    pub verdict: Option<Verdict>,
+}
+
+impl OAuthError {
+    /// An error without Ward's explanation.
+    pub fn new(error: &'static str, description: impl Into<String>) -> Self {
+        OAuthError { error, description: description.into(), verdict: None }
+    }
+}
+
+/// The OAuth error body: the RFC 6749 fields, then Ward's `ward_reason`, `ward_detail` and
+/// `ward_hint` extensions.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OAuthErrorBody {
+    /// The RFC 6749 error code.
+    pub error: &'static str,
+    /// What went wrong.
+    pub error_description: String,
+    /// Ward's reason code, when the caller may see it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ward_reason: Option<&'static str>,
+    /// Ward's particulars.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ward_detail: Option<String>,
+    /// Ward's fix hint.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ward_hint: Option<&'static str>,
 }
 
 impl From<StoreError> for ApiError {
@@ -187,6 +228,32 @@ impl IntoResponse for ApiError {
                     v.detail,
                     Some(info.hint.to_string()),
                 )
+            }
+            ApiError::OAuth(e) => {
+                let status = match e.error {
+                    "invalid_client" => StatusCode::UNAUTHORIZED,
+                    "temporarily_unavailable" => StatusCode::SERVICE_UNAVAILABLE,
+                    _ => StatusCode::BAD_REQUEST,
+                };
+                let info = e.verdict.as_ref().map(|v| v.reason.info());
+                let body = OAuthErrorBody {
+                    error: e.error,
+                    error_description: e.description,
+                    ward_reason: info.map(|i| i.code),
+                    ward_detail: e.verdict.and_then(|v| v.detail),
+                    ward_hint: info.map(|i| i.hint),
+                };
+                let mut resp = (status, axum::Json(body)).into_response();
+                // RFC 6749 §5.1: token answers, errors included, must not be cached.
+                resp.headers_mut().insert("cache-control", HeaderValue::from_static("no-store"));
+                resp.headers_mut().insert("pragma", HeaderValue::from_static("no-cache"));
+                if status == StatusCode::UNAUTHORIZED {
+                    resp.headers_mut().insert(
+                        WWW_AUTHENTICATE,
+                        HeaderValue::from_static("Basic realm=\"ward\", charset=\"UTF-8\""),
+                    );
+                }
+                resp
             }
             ApiError::Conflict(d) => problem(
                 StatusCode::CONFLICT,

@@ -5,6 +5,7 @@ use axum::Router;
 
 use crate::AppState;
 
+pub mod clients;
 pub mod keys;
 pub mod meta;
 pub mod one_time;
@@ -34,4 +35,7 @@ pub fn router() -> Router<AppState> {
         .route("/v1/one-time", post(one_time::create))
         .route("/v1/one-time/redeem", post(one_time::redeem))
         .route("/v1/subjects/{subject}/revoke", post(subjects::revoke))
+        .route("/v1/clients", post(clients::create))
+        .route("/v1/clients/{id}", get(clients::show))
+        .route("/v1/clients/{id}/revoke", post(clients::revoke))
 }
