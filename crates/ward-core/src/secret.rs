@@ -231,7 +231,12 @@ impl Sealer {
 
     /// Decrypts what [`Sealer::seal`] produced for the same `context`; `None` if it was altered,
     /// moved, or sealed under another key.
-    pub fn open(&self, context: &str, nonce: &[u8], ciphertext: &[u8]) -> Option<zeroize::Zeroizing<Vec<u8>>> {
+    pub fn open(
+        &self,
+        context: &str,
+        nonce: &[u8],
+        ciphertext: &[u8],
+    ) -> Option<zeroize::Zeroizing<Vec<u8>>> {
         use aes_gcm::aead::{Aead, KeyInit, Payload};
         if nonce.len() != NONCE_LEN {
             return None;

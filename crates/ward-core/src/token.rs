@@ -49,6 +49,9 @@ pub enum TokenKind {
     Refresh,
     /// An OAuth client's secret (`cs`).
     ClientSecret,
+    /// A signed access token (JWT or PASETO). Not an opaque token: it has no prefix code and
+    /// never parses as one; it names the kind in `expect` lists.
+    AccessToken,
 }
 
 impl TokenKind {
@@ -69,6 +72,7 @@ impl TokenKind {
             TokenKind::OneTime => "ot",
             TokenKind::Refresh => "rt",
             TokenKind::ClientSecret => "cs",
+            TokenKind::AccessToken => "at",
         }
     }
 
@@ -80,6 +84,7 @@ impl TokenKind {
             TokenKind::OneTime => "one-time token",
             TokenKind::Refresh => "refresh token",
             TokenKind::ClientSecret => "client secret",
+            TokenKind::AccessToken => "access token",
         }
     }
 

@@ -96,10 +96,9 @@ impl FromRequestParts<AppState> for Caller {
             })?;
         match state.verifier.verify(state, token, &[TokenKind::ApiKey], &[]).await {
             Checked::Valid(Verified::Key { key, .. }) => Ok(Caller(Some(key))),
-            Checked::Valid(Verified::Session { .. }) => Err(ApiError::Unauthenticated(Verdict::with(
-                Reason::WrongType,
-                "a session cannot call Ward's API; use a Ward key",
-            ))),
+            Checked::Valid(Verified::Session { .. } | Verified::Access(_)) => Err(ApiError::Unauthenticated(
+                Verdict::with(Reason::WrongType, "a session cannot call Ward's API; use a Ward key"),
+            )),
             Checked::Invalid(v) if v.reason == Reason::Unavailable => {
                 Err(ApiError::Unavailable(v.detail.unwrap_or_default()))
             }

@@ -11,13 +11,15 @@ use std::time::Duration;
 use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use tower_http::trace::TraceLayer;
-use ward_core::secret::SecretHasher;
-use ward_core::{Clock, SecretSource};
+use ward_core::secret::{Sealer, SecretHasher};
+use ward_core::{Clock, MasterKey, SecretSource};
 use ward_store::Store;
 
+pub mod access;
 pub mod clients;
 pub mod deny;
 pub mod extract;
+pub mod keyring;
 pub mod keys;
 pub mod maintenance;
 pub mod onetime;
@@ -141,6 +143,10 @@ pub struct Inner {
     pub secrets: Arc<dyn SecretSource>,
     /// Keyed hashing of token secrets.
     pub hasher: SecretHasher,
+    /// Encryption of private keys at rest.
+    pub sealer: Sealer,
+    /// The signing keys.
+    pub keyring: keyring::KeyRing,
     /// Settings.
     pub config: ServerConfig,
     /// The verify path and its cache.
@@ -150,12 +156,12 @@ pub struct Inner {
 }
 
 impl AppState {
-    /// Builds the state from its parts.
+    /// Builds the state from its parts; every server-side key derives from `master`.
     pub fn new(
         store: Arc<dyn Store>,
         clock: Arc<dyn Clock>,
         secrets: Arc<dyn SecretSource>,
-        hasher: SecretHasher,
+        master: &MasterKey,
         config: ServerConfig,
     ) -> Self {
         let verifier = Verifier::new(config.cache_capacity, config.cache_ttl);
@@ -163,7 +169,9 @@ impl AppState {
             store,
             clock,
             secrets,
-            hasher,
+            hasher: master.token_hasher(),
+            sealer: master.key_sealer(),
+            keyring: keyring::KeyRing::default(),
             config,
             verifier,
             deny: deny::DenyCache::default(),

@@ -1,5 +1,5 @@
 //! Background work: writing buffered activity behind, loading signed-token revocations every
-//! second, and sweeping dead records into tombstones.
+//! second, sweeping dead records into tombstones, and rotating signing keys when due.
 //! Tests call [`flush_activity`] and [`sweep`] directly, with an injected clock.
 
 use std::time::Duration;
@@ -69,6 +69,9 @@ pub fn spawn(state: AppState) {
                 }
                 Ok(_) => {}
                 Err(e) => tracing::warn!(error = %e, "sweep failed; will retry"),
+            }
+            if let Err(e) = crate::keyring::rotate_due(&state).await {
+                tracing::warn!(error = ?e, "scheduled key rotation failed; will retry");
             }
         }
     });

@@ -3,7 +3,7 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{clients, keys, meta, one_time, sessions, subjects, verify};
+use crate::routes::{access, clients, keys, meta, oauth, one_time, sessions, subjects, verify};
 
 /// Ward's HTTP API.
 #[derive(OpenApi)]
@@ -17,6 +17,8 @@ use crate::routes::{clients, keys, meta, one_time, sessions, subjects, verify};
         one_time::create, one_time::redeem,
         subjects::revoke,
         clients::create, clients::show, clients::revoke,
+        access::create, access::refresh, access::revoke, access::keyring_list, access::keyring_rotate,
+        oauth::token, oauth::introspect, oauth::revoke, oauth::jwks, oauth::metadata,
     ),
     components(schemas(crate::problem::Problem, verify::AnonymousVerifyResponse)),
     modifiers(&BearerAuth)

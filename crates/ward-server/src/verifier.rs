@@ -45,6 +45,8 @@ pub enum Verified {
         /// This use: the idle deadline now runs from here.
         last_seen: UnixTime,
     },
+    /// A signed access token (JWT or PASETO).
+    Access(Arc<crate::access::VerifiedAccess>),
 }
 
 /// The outcome of checking one token.
@@ -117,6 +119,9 @@ impl Activity {
 pub struct Verifier {
     keys: Cache<String, Entry<ApiKey>>,
     sessions: Cache<String, Entry<Session>>,
+    /// Signed tokens already verified, by their full text: a repeat costs a lookup plus the
+    /// time, audience and revocation checks.
+    signed: Cache<String, Arc<crate::access::VerifiedAccess>>,
     ttl: Duration,
     epoch: AtomicU64,
     /// Buffered last-use times.
@@ -144,6 +149,7 @@ impl Verifier {
         Verifier {
             keys: Cache::new(capacity.max(1)),
             sessions: Cache::new(capacity.max(1)),
+            signed: Cache::new(capacity.max(1)),
             ttl,
             epoch: AtomicU64::new(0),
             activity: Activity::default(),
@@ -155,6 +161,16 @@ impl Verifier {
         self.epoch.fetch_add(1, Ordering::SeqCst);
         self.keys.remove(id);
         self.sessions.remove(id);
+    }
+
+    /// A signed token verified before.
+    pub fn signed_hit(&self, token: &str) -> Option<Arc<crate::access::VerifiedAccess>> {
+        self.signed.get(token)
+    }
+
+    /// Remembers a verified signed token.
+    pub fn signed_insert(&self, token: &str, v: Arc<crate::access::VerifiedAccess>) {
+        self.signed.insert(token.to_string(), v);
     }
 
     /// Forgets every cached record (after a write that reaches many, like a subject revocation).
@@ -205,7 +221,19 @@ impl Verifier {
         kinds: &[TokenKind],
         scopes: &[String],
     ) -> Checked {
-        match self.verify_inner(state, token, kinds, scopes).await {
+        self.verify_for(state, token, kinds, scopes, None).await
+    }
+
+    /// [`Verifier::verify`], also requiring signed tokens to carry `audience`.
+    pub async fn verify_for(
+        &self,
+        state: &AppState,
+        token: &str,
+        kinds: &[TokenKind],
+        scopes: &[String],
+        audience: Option<&str>,
+    ) -> Checked {
+        match self.verify_inner(state, token, kinds, scopes, audience).await {
             Ok(v) => Checked::Valid(v),
             Err(v) => Checked::Invalid(v),
         }
@@ -217,7 +245,16 @@ impl Verifier {
         token: &str,
         kinds: &[TokenKind],
         scopes: &[String],
+        audience: Option<&str>,
     ) -> Result<Verified, Verdict> {
+        if crate::access::looks_signed(token) {
+            if !kinds.contains(&TokenKind::AccessToken) {
+                return Err(Verdict::with(Reason::WrongType, "a signed access token is not accepted here"));
+            }
+            let v = crate::access::verify(state, token, audience).await?;
+            crate::access::check_scopes(&v, scopes)?;
+            return Ok(Verified::Access(v));
+        }
         let parsed = ParsedToken::parse(token)?;
         if parsed.kind == TokenKind::OneTime && !kinds.contains(&TokenKind::OneTime) {
             return Err(Verdict::with(

@@ -103,8 +103,11 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("ward-testkit: cannot open the {backend:?} store: {e}"));
         let clock = Arc::new(ManualClock::new(START));
         let shared_clock: Arc<dyn Clock> = clock.clone();
-        let hasher = MasterKey::generate(&mut rand::rngs::OsRng).token_hasher();
-        let state = AppState::new(store, shared_clock, Arc::new(OsSecrets), hasher, config);
+        let master = MasterKey::generate(&mut rand::rngs::OsRng);
+        let state = AppState::new(store, shared_clock, Arc::new(OsSecrets), &master, config);
+        ward_server::keyring::ensure_keys(&state)
+            .await
+            .unwrap_or_else(|e| panic!("ward-testkit: cannot create the signing keys: {e:?}"));
         let bootstrap = CreateKey {
             subject: "testkit-admin".into(),
             name: Some("bootstrap admin key".into()),

@@ -82,6 +82,50 @@ pub enum KeyCommand {
     },
 }
 
+/// `ward keyring …`.
+#[derive(Debug, clap::Subcommand)]
+pub enum KeyringCommand {
+    /// List the signing keys and their states.
+    List,
+    /// Rotate signing keys now (all algorithms, or one).
+    Rotate {
+        /// Only this algorithm's key (`EdDSA`, `ES256`, `RS256`, `v4.public`, `v4.local`).
+        #[arg(long)]
+        alg: Option<String>,
+        /// Sign with the new key at once instead of after the publish lead.
+        #[arg(long)]
+        immediate: bool,
+    },
+}
+
+/// Runs `ward keyring …`.
+pub fn keyring(conn: &Conn, cmd: KeyringCommand) -> Result<ExitCode> {
+    let body = match cmd {
+        KeyringCommand::List => expect_ok(call(conn, "GET", "/v1/keyring", None, true)?)?,
+        KeyringCommand::Rotate { alg, immediate } => {
+            let req = json!({ "alg": alg, "immediate": immediate });
+            expect_ok(call(conn, "POST", "/v1/keyring/rotate", Some(req), true)?)?
+        }
+    };
+    if conn.json {
+        println!("{body}");
+        return Ok(ExitCode::SUCCESS);
+    }
+    for k in body.get("keys").and_then(Value::as_array).into_iter().flatten() {
+        let s = |f: &str| k.get(f).and_then(Value::as_str).unwrap_or("-").to_string();
+        println!(
+            "{:<28} {:<10} {:<9} activates={} retiring={} retired={}",
+            s("kid"),
+            s("alg"),
+            s("state"),
+            s("activates_at"),
+            s("retiring_at"),
+            s("retired_at")
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// An HTTP answer: status and JSON body.
 struct Answer {
     status: u16,

@@ -35,6 +35,24 @@ pub struct FileConfig {
     pub allow_anonymous_verify: Option<bool>,
     /// A `tracing` filter, e.g. `info` or `ward=debug`.
     pub log: Option<String>,
+    /// The `iss` of signed tokens and the OAuth issuer [default: http://LISTEN].
+    pub issuer: Option<String>,
+    /// Algorithm of JWT signing keys: EdDSA (default), ES256 or RS256.
+    pub signing_alg: Option<String>,
+    /// Default access-token lifetime, seconds (900).
+    pub access_token_ttl_secs: Option<i64>,
+    /// Longest access-token lifetime, seconds (86400).
+    pub access_token_max_ttl_secs: Option<i64>,
+    /// Refresh-token lifetime, seconds (2592000).
+    pub refresh_token_ttl_secs: Option<i64>,
+    /// Seconds in which re-presenting a just-rotated refresh token is a retry, not theft (10).
+    pub refresh_grace_secs: Option<i64>,
+    /// Clock-skew leeway for signed tokens, seconds (60).
+    pub leeway_secs: Option<i64>,
+    /// Seconds between scheduled signing-key rotations (2592000).
+    pub key_rotation_interval_secs: Option<i64>,
+    /// Seconds a new signing key is published before it signs (3600).
+    pub key_publish_lead_secs: Option<i64>,
     /// Default session idle timeout, seconds (1800).
     pub session_idle_timeout_secs: Option<i64>,
     /// Default session absolute timeout, seconds (43200).
@@ -169,8 +187,40 @@ impl Config {
                 file.tombstone_retention_secs,
                 defaults.tombstone_retention,
             )?,
+            issuer: file.issuer.clone().unwrap_or_else(|| format!("http://{listen}")),
+            signing_alg: match file.signing_alg.as_deref() {
+                None => defaults.signing_alg.clone(),
+                Some(a @ ("EdDSA" | "ES256" | "RS256")) => a.to_string(),
+                Some(other) => bail!("signing_alg {other:?} must be EdDSA, ES256 or RS256"),
+            },
+            access_token_ttl: positive(
+                "access_token_ttl_secs",
+                file.access_token_ttl_secs,
+                defaults.access_token_ttl,
+            )?,
+            access_token_max_ttl: positive(
+                "access_token_max_ttl_secs",
+                file.access_token_max_ttl_secs,
+                defaults.access_token_max_ttl,
+            )?,
+            refresh_token_ttl: positive(
+                "refresh_token_ttl_secs",
+                file.refresh_token_ttl_secs,
+                defaults.refresh_token_ttl,
+            )?,
+            refresh_grace: file.refresh_grace_secs.unwrap_or(defaults.refresh_grace).max(0),
+            leeway: file.leeway_secs.unwrap_or(defaults.leeway).clamp(0, 600),
+            key_rotation_interval: positive(
+                "key_rotation_interval_secs",
+                file.key_rotation_interval_secs,
+                defaults.key_rotation_interval,
+            )?,
+            key_publish_lead: file.key_publish_lead_secs.unwrap_or(defaults.key_publish_lead).max(0),
             ..defaults.clone()
         };
+        if lifecycle.access_token_ttl > lifecycle.access_token_max_ttl {
+            bail!("access_token_ttl_secs must not exceed access_token_max_ttl_secs");
+        }
         Ok(Config {
             data,
             store,

@@ -50,6 +50,13 @@ enum Command {
         #[command(subcommand)]
         command: client::KeyCommand,
     },
+    /// Inspect and rotate the signing keys of a running server.
+    Keyring {
+        #[command(flatten)]
+        conn: client::Conn,
+        #[command(subcommand)]
+        command: client::KeyringCommand,
+    },
     /// Verify a token against a running server: exit 0 valid, 1 invalid, 2 error.
     Verify {
         #[command(flatten)]
@@ -93,6 +100,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Key { conn, command } => client::key(&conn, command),
+        Command::Keyring { conn, command } => client::keyring(&conn, command),
         Command::Verify { conn, token, scopes } => client::verify(&conn, &token, &scopes),
     }
 }
@@ -117,6 +125,9 @@ async fn serve(cfg: Config) -> Result<()> {
         print_admin_key(&cfg, key, false);
     }
     let state = opened.state.clone();
+    ward_server::keyring::ensure_keys(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("preparing signing keys: {e:?}"))?;
     ward_server::maintenance::spawn(state.clone());
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await

@@ -67,13 +67,7 @@ async fn open_store(cfg: &Config) -> Result<Arc<dyn Store>> {
 }
 
 fn state(cfg: &Config, store: Arc<dyn Store>, master: &MasterKey) -> AppState {
-    AppState::new(
-        store,
-        Arc::new(SystemClock),
-        Arc::new(OsSecrets),
-        master.token_hasher(),
-        cfg.server.clone(),
-    )
+    AppState::new(store, Arc::new(SystemClock), Arc::new(OsSecrets), master, cfg.server.clone())
 }
 
 /// Creates a new deployment: data directory, master key file (0600), store, bootstrap admin key.

@@ -276,3 +276,33 @@ fn subject_revocation_survives_kill_9(store: &[&str]) {
         server.post("/v1/one-time/redeem", &admin, json!({"token": ot["token"], "purpose": "invitation"}));
     assert_eq!((s, v["reason"].as_str()), (200, Some("revoked")), "{v}");
 }
+
+/// Python with PyJWT and Authlib, or `None` (outside CI) to skip loudly.
+fn python_with_interop_libs() -> Option<&'static str> {
+    let ok = Command::new("python3")
+        .args(["-c", "import jwt, authlib, requests, cryptography"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if ok {
+        return Some("python3");
+    }
+    assert!(
+        std::env::var("CI").as_deref() != Ok("true"),
+        "CI must have PyJWT, cryptography, Authlib and requests (pip install -r crates/ward/tests/interop/requirements.txt)"
+    );
+    eprintln!("SKIPPED interop test: pip install -r crates/ward/tests/interop/requirements.txt");
+    None
+}
+
+#[test]
+fn independent_implementations_accept_wards_tokens_and_endpoints() {
+    let Some(python) = python_with_interop_libs() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], "interop");
+    let admin = server.admin_key();
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/check.py");
+    let out = Command::new(python).arg(script).arg(&server.url).arg(&admin).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("pyjwt: verified") && text.contains("refresh_token grant completed"), "{text}");
+}

@@ -5,9 +5,11 @@ use axum::Router;
 
 use crate::AppState;
 
+pub mod access;
 pub mod clients;
 pub mod keys;
 pub mod meta;
+pub mod oauth;
 pub mod one_time;
 pub mod sessions;
 pub mod subjects;
@@ -38,4 +40,14 @@ pub fn router() -> Router<AppState> {
         .route("/v1/clients", post(clients::create))
         .route("/v1/clients/{id}", get(clients::show))
         .route("/v1/clients/{id}/revoke", post(clients::revoke))
+        .route("/v1/access-tokens", post(access::create))
+        .route("/v1/access-tokens/refresh", post(access::refresh))
+        .route("/v1/access-tokens/revoke", post(access::revoke))
+        .route("/v1/keyring", get(access::keyring_list))
+        .route("/v1/keyring/rotate", post(access::keyring_rotate))
+        .route("/oauth2/token", post(oauth::token))
+        .route("/oauth2/introspect", post(oauth::introspect))
+        .route("/oauth2/revoke", post(oauth::revoke))
+        .route("/.well-known/jwks.json", get(oauth::jwks))
+        .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
 }

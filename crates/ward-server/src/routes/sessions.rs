@@ -58,7 +58,7 @@ pub async fn renew(
     caller.require(SCOPE_ADMIN)?;
     let old = match state.verifier.verify(&state, &req.token, &[TokenKind::Session], &[]).await {
         Checked::Valid(Verified::Session { session, .. }) => session,
-        Checked::Valid(Verified::Key { .. }) => {
+        Checked::Valid(Verified::Key { .. } | Verified::Access(_)) => {
             return Err(ApiError::BadRequest("an API key is not a session".into()));
         }
         Checked::Invalid(v) => return Err(ApiError::Token(v)),

@@ -47,6 +47,12 @@ pub async fn revoke(
     let signed_until = rev.at.saturating_add(state.config.access_token_max_ttl);
     let n = state.store.revoke_subject(&subject, &rev, signed_until).await?;
     state.verifier.invalidate_all();
+    state.deny.add([ward_core::deny::DenyEntry {
+        kind: ward_core::deny::DenyKind::Subject,
+        value: subject.clone(),
+        until: signed_until,
+        revocation: rev.clone(),
+    }]);
     tracing::info!(%subject, reason = rev.reason.as_str(), actor = %rev.actor,
         api_keys = n.api_keys, sessions = n.sessions, one_time = n.one_time, "subject revoked");
     Ok(Json(SubjectRevoked {

@@ -33,6 +33,12 @@ pub struct VerifyRequest {
     /// The end user this token belongs to, as the calling backend saw them.
     #[serde(default)]
     pub context: Option<VerifyContext>,
+    /// An audience a signed access token must carry in `aud`.
+    #[serde(default)]
+    pub audience: Option<String>,
+    /// The kind of token required: `api_key`, `session` or `access_token`; any of them if absent.
+    #[serde(default, rename = "type")]
+    pub kind: Option<String>,
 }
 
 /// Who presented the token to the calling backend.
@@ -67,6 +73,21 @@ pub struct VerifyResponse {
     /// The session's metadata, when the token is a valid session.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<SessionView>,
+    /// The claims and key, when the token is a valid signed access token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_token: Option<AccessView>,
+}
+
+/// A verified signed access token, as shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessView {
+    /// `jwt`, `paseto` or `paseto-local`.
+    pub format: &'static str,
+    /// The key that signed it.
+    pub kid: String,
+    /// Its claims.
+    #[schema(value_type = Object)]
+    pub claims: serde_json::Value,
 }
 
 /// The answer for anonymous callers: the RFC 6750 category only.
@@ -118,10 +139,29 @@ pub async fn verify(
     };
     req.validate()?;
     let token = req.token.as_deref().unwrap_or_default();
-    let checked =
-        state.verifier.verify(&state, token, &[TokenKind::ApiKey, TokenKind::Session], &req.scopes).await;
+    let kinds: &[TokenKind] = match req.kind.as_deref() {
+        None => &[TokenKind::ApiKey, TokenKind::Session, TokenKind::AccessToken],
+        Some("api_key") => &[TokenKind::ApiKey],
+        Some("session") => &[TokenKind::Session],
+        Some("access_token") => &[TokenKind::AccessToken],
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "`type` {other:?} is not one of api_key, session, access_token"
+            )))
+        }
+    };
+    let checked = state.verifier.verify_for(&state, token, kinds, &req.scopes, req.audience.as_deref()).await;
     let now = state.clock.now();
+    let mut access = None;
     let (verdict, key, session) = match checked {
+        Checked::Valid(Verified::Access(v)) => {
+            access = Some(AccessView {
+                format: v.format.as_str(),
+                kid: v.kid.clone(),
+                claims: serde_json::to_value(&v.claims).unwrap_or_default(),
+            });
+            (Verdict::of(Reason::Valid), None, None)
+        }
         Checked::Valid(Verified::Key { key, remaining_uses }) => {
             let mut view = KeyView::of(&key, now);
             if remaining_uses.is_some() {
@@ -148,6 +188,7 @@ pub async fn verify(
             detail: verdict.detail,
             key,
             session,
+            access_token: access,
         };
         Ok(json_answer(status, body))
     } else {
