@@ -3,6 +3,8 @@
 //! Run: `cargo bench -p ward-core --bench verify`. The `baseline_hmac` case times the bare HMAC in
 //! the same run, so the ratio of the two is what to read, not the absolute numbers.
 
+#![allow(missing_docs)] // criterion_group! generates an undocumented pub fn.
+
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use rand::rngs::OsRng;
 use ward_core::secret::SecretHasher;
