@@ -220,7 +220,15 @@ impl Serialize for AccessClaims {
 /// Reads the JWT form with the same strictness as [`crate::verify`].
 impl<'de> Deserialize<'de> for AccessClaims {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let m = Map::<String, Value>::deserialize(d)?;
+        let m = match crate::json::strict_value(d)? {
+            Value::Object(m) => m,
+            other => {
+                return Err(serde::de::Error::custom(format!(
+                    "access token claims must be a JSON object, not {}",
+                    type_name(&other)
+                )))
+            }
+        };
         AccessClaims::from_object(m, Dates::Numeric)
             .map_err(|v| serde::de::Error::custom(v.detail.unwrap_or_else(|| v.reason.to_string())))
     }
@@ -260,6 +268,15 @@ mod tests {
             let back: AccessClaims = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
             assert_eq!(back, c);
         }
+    }
+
+    #[test]
+    fn deserializing_is_as_strict_as_verifying() {
+        let dup = r#"{"iss":"i","sub":"a","sub":"b","exp":1,"iat":0,"jti":"j"}"#;
+        assert!(serde_json::from_str::<AccessClaims>(dup).unwrap_err().to_string().contains("appears twice"));
+        assert!(serde_json::from_str::<AccessClaims>("[]").is_err());
+        let bad = r#"{"iss":"i","sub":"a","exp":"soon","iat":0,"jti":"j"}"#;
+        assert!(serde_json::from_str::<AccessClaims>(bad).unwrap_err().to_string().contains("`exp`"));
     }
 
     #[test]

@@ -97,6 +97,11 @@ pub(crate) fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// Reads any JSON value from any deserializer, refusing repeated member names at every depth.
+pub(crate) fn strict_value<'de, D: Deserializer<'de>>(d: D) -> Result<Value, D::Error> {
+    Strict::deserialize(d).map(|s| s.0)
+}
+
 /// A JSON value read by [`StrictVisitor`].
 struct Strict(Value);
 

@@ -49,7 +49,10 @@ pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use claims::AccessClaims;
 pub use expect::{Expect, ACCESS_TOKEN_TYP, DEFAULT_LEEWAY, SKEW_WINDOW};
 pub use jwt::sign_jwt;
-pub use key::{KeyError, SignError, SigningKey, VerifyingKey, MAX_KID_LEN, RSA_BITS, SYMMETRIC_KEY_LEN};
+pub use key::{
+    KeyError, SignError, SigningKey, VerifyingKey, MAX_KID_LEN, RSA_BITS, RSA_MAX_BITS, RSA_MIN_BITS,
+    SYMMETRIC_KEY_LEN,
+};
 pub use paseto::{sign_paseto, Purpose};
 pub use verify::{detect, peek, verify, Format, Peeked, MAX_TOKEN_LEN};
 
