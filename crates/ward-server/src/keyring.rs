@@ -132,6 +132,22 @@ impl KeyRing {
             .collect()
     }
 
+    /// PASERK `k4.public` forms of the PASETO v4.public keys that are pending, active or retiring:
+    /// what resource servers verify Ward's PASETO tokens with (they are not JWKs on purpose, so no
+    /// JOSE library mistakes them for EdDSA keys).
+    pub fn paserks(&self, now: UnixTime) -> Vec<serde_json::Value> {
+        self.snapshot()
+            .all
+            .iter()
+            .filter(|k| k.alg == Algorithm::PasetoV4Public && k.record.state(now) != KeyState::Retired)
+            .filter_map(|k| {
+                k.verifying.to_paserk().map(|p| {
+                    serde_json::json!({ "kid": k.record.kid, "paserk": p, "state": k.record.state(now).as_str() })
+                })
+            })
+            .collect()
+    }
+
     /// Every key, newest first, for `GET /v1/keyring`.
     pub fn views(&self, now: UnixTime) -> Vec<KeyView> {
         self.snapshot().all.iter().map(|k| view(&k.record, now)).collect()

@@ -18,7 +18,7 @@ use crate::routes::{access, clients, keys, meta, oauth, one_time, sessions, subj
         subjects::revoke,
         clients::create, clients::show, clients::revoke,
         access::create, access::refresh, access::revoke, access::keyring_list, access::keyring_rotate,
-        oauth::token, oauth::introspect, oauth::revoke, oauth::jwks, oauth::metadata,
+        oauth::token, oauth::introspect, oauth::revoke, oauth::jwks, oauth::paserk, oauth::metadata,
     ),
     components(schemas(crate::problem::Problem, verify::AnonymousVerifyResponse)),
     modifiers(&BearerAuth)

@@ -49,5 +49,6 @@ pub fn router() -> Router<AppState> {
         .route("/oauth2/introspect", post(oauth::introspect))
         .route("/oauth2/revoke", post(oauth::revoke))
         .route("/.well-known/jwks.json", get(oauth::jwks))
+        .route("/.well-known/paserk.json", get(oauth::paserk))
         .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
 }

@@ -427,6 +427,18 @@ pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
     Ok(resp)
 }
 
+/// The PASETO v4.public keys, as PASERK `k4.public` strings with their `kid`s.
+#[utoipa::path(get, path = "/.well-known/paserk.json", tag = "oauth", responses((status = 200, description = "PASETO public keys")))]
+pub async fn paserk(State(state): State<AppState>) -> Result<Response, ApiError> {
+    if state.keyring.paserks(state.clock.now()).is_empty() {
+        state.keyring.reload(&state).await?;
+    }
+    let keys = state.keyring.paserks(state.clock.now());
+    let mut resp = Json(serde_json::json!({ "keys": keys })).into_response();
+    resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
+    Ok(resp)
+}
+
 /// Authorization-server metadata (RFC 8414).
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth",
     responses((status = 200, description = "RFC 8414 metadata")))]

@@ -97,6 +97,21 @@ async fn jwks_publishes_only_public_keys(app: TestApp) {
         assert!(k.get("d").is_none() && k.get("k").is_none(), "no private or symmetric material: {k}");
     }
     assert!(keys.iter().any(|k| k["kty"] == "OKP" && k["crv"] == "Ed25519"), "{jwks}");
+
+    // PASETO public keys are published as PASERK, and verify the tokens Ward issues.
+    let (status, _, paserk) = app.call(Method::GET, "/.well-known/paserk.json", None, None).await;
+    assert_eq!(status, StatusCode::OK);
+    let entry = &paserk["keys"][0];
+    let key = ward_signed::VerifyingKey::from_paserk(entry["paserk"].as_str().unwrap()).unwrap();
+    let t = access_token(&app, json!({"subject": "pat", "audience": "api", "format": "paseto"})).await;
+    let expect = ward_signed::Expect::access_token(app.state.config.issuer.clone(), Some("api".into()));
+    let claims = ward_signed::verify(
+        t["access_token"].as_str().unwrap(),
+        &key,
+        &expect,
+        ward_core::Clock::now(&*app.clock),
+    );
+    assert_eq!(claims.map(|c| c.sub), Ok("pat".to_string()));
 }
 
 async fn jwt_access_tokens_verify_and_explain_their_claims(app: TestApp) {
