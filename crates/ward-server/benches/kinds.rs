@@ -10,7 +10,7 @@
 //! Run: `cargo bench -p ward-server --bench kinds`. Ratios are printed at the end.
 
 #![allow(missing_docs)] // criterion_group! generates an undocumented pub fn.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)] // a bench fails loudly
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)] // a bench fails loudly
 
 use std::time::{Duration, Instant};
 
