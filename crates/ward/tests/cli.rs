@@ -306,3 +306,30 @@ fn independent_implementations_accept_wards_tokens_and_endpoints() {
     assert!(out.status.success(), "{text}");
     assert!(text.contains("pyjwt: verified") && text.contains("refresh_token grant completed"), "{text}");
 }
+
+#[test]
+fn keyring_list_and_rotate_from_the_cli() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[], "keyring");
+    let admin = server.admin_key();
+    let list = ward(&["keyring", "list"], &server, Some(&admin));
+    assert!(list.status.success(), "{}", String::from_utf8_lossy(&list.stderr));
+    let text = String::from_utf8_lossy(&list.stdout).to_string();
+    for alg in ["EdDSA", "v4.public", "v4.local"] {
+        assert!(text.lines().any(|l| l.contains(alg) && l.contains("active")), "{alg} in {text}");
+    }
+    let rotated =
+        ward(&["keyring", "rotate", "--alg", "EdDSA", "--immediate", "--json"], &server, Some(&admin));
+    assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
+    let v: Value = serde_json::from_slice(&rotated.stdout).unwrap();
+    let states: Vec<&str> = v["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|k| k["alg"] == "EdDSA")
+        .map(|k| k["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["active", "retiring"], "{v}");
+    let denied = ward(&["keyring", "rotate"], &server, None);
+    assert_eq!(denied.status.code(), Some(2));
+}
