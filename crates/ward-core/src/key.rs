@@ -118,23 +118,30 @@ impl ApiKey {
         if self.remaining_uses_at(now).is_some_and(|n| n <= 0) {
             return Err(usage_exceeded());
         }
-        let missing: Vec<&str> = required_scopes
-            .iter()
-            .filter(|s| !self.scopes.iter().any(|have| have == *s))
-            .map(String::as_str)
-            .collect();
-        if !missing.is_empty() {
-            return Err(Verdict::with(
-                Reason::InsufficientScope,
-                format!(
-                    "missing scope(s): {}; the key has: {}",
-                    missing.join(", "),
-                    if self.scopes.is_empty() { "none".to_string() } else { self.scopes.join(", ") }
-                ),
-            ));
-        }
-        Ok(())
+        require_scopes(self.scopes.iter().map(String::as_str), required_scopes, "the key")
     }
+}
+
+/// Checks that every scope in `required` is among `have`; otherwise `insufficient_scope`, naming
+/// the missing scopes and what `holder` ("the key", "the token") has. No allocation on success.
+pub fn require_scopes<'a, I>(have: I, required: &[String], holder: &str) -> Result<(), Verdict>
+where
+    I: Iterator<Item = &'a str> + Clone,
+{
+    if required.iter().all(|r| have.clone().any(|h| h == r)) {
+        return Ok(());
+    }
+    let missing: Vec<&str> =
+        required.iter().map(String::as_str).filter(|r| !have.clone().any(|h| h == *r)).collect();
+    let held: Vec<&str> = have.collect();
+    Err(Verdict::with(
+        Reason::InsufficientScope,
+        format!(
+            "missing scope(s): {}; {holder} has: {}",
+            missing.join(", "),
+            if held.is_empty() { "none".to_string() } else { held.join(", ") }
+        ),
+    ))
 }
 
 /// The verdict for a key whose uses ran out.

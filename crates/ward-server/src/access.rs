@@ -404,20 +404,8 @@ pub fn looks_signed(token: &str) -> bool {
 
 /// Checks scopes against an access token's `scope` claim.
 pub fn check_scopes(v: &VerifiedAccess, scopes: &[String]) -> Result<(), Verdict> {
-    let have: Vec<&str> =
-        v.claims.scope.as_deref().unwrap_or("").split(' ').filter(|s| !s.is_empty()).collect();
-    let missing: Vec<&str> = scopes.iter().map(String::as_str).filter(|s| !have.contains(s)).collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(Verdict::with(
-        Reason::InsufficientScope,
-        format!(
-            "missing scope(s): {}; the token has: {}",
-            missing.join(", "),
-            if have.is_empty() { "none".into() } else { have.join(" ") }
-        ),
-    ))
+    let have = v.claims.scope.as_deref().unwrap_or_default().split(' ').filter(|s| !s.is_empty());
+    ward_core::key::require_scopes(have, scopes, "the token")
 }
 
 /// Validates an admin's request for an access token.

@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use quick_cache::sync::Cache;
-use ward_core::key::usage_exceeded;
+use ward_core::key::{require_scopes, usage_exceeded};
 use ward_core::{ApiKey, ParsedToken, Reason, Session, TokenKind, UnixTime, Verdict};
 use ward_store::StoreError;
 
@@ -332,24 +332,8 @@ fn check_session_scopes(s: &Session, scopes: &[String]) -> Result<(), Verdict> {
     if scopes.is_empty() {
         return Ok(());
     }
-    let have: Vec<&str> = s
-        .claims
-        .get("scopes")
-        .and_then(|v| v.as_array())
-        .map(|a| a.iter().filter_map(|v| v.as_str()).collect())
-        .unwrap_or_default();
-    let missing: Vec<&str> = scopes.iter().map(String::as_str).filter(|s| !have.contains(s)).collect();
-    if missing.is_empty() {
-        return Ok(());
-    }
-    Err(Verdict::with(
-        Reason::InsufficientScope,
-        format!(
-            "missing scope(s): {}; the session's `claims.scopes` has: {}",
-            missing.join(", "),
-            if have.is_empty() { "none".to_string() } else { have.join(", ") }
-        ),
-    ))
+    let have = s.claims.get("scopes").and_then(|v| v.as_array()).map(Vec::as_slice).unwrap_or_default();
+    require_scopes(have.iter().filter_map(|v| v.as_str()), scopes, "the session's `claims.scopes`")
 }
 
 /// The verdict for a right id with a wrong secret.
