@@ -37,7 +37,8 @@ pub struct FileConfig {
     pub log: Option<String>,
     /// The `iss` of signed tokens and the OAuth issuer [default: http://LISTEN].
     pub issuer: Option<String>,
-    /// Algorithm of JWT signing keys: EdDSA (default), ES256 or RS256.
+    /// Algorithm of JWT signing keys: EdDSA (default), ES256 or RS256; HS256 for JWTs only Ward
+    /// itself verifies (its keys are never published).
     pub signing_alg: Option<String>,
     /// Default access-token lifetime, seconds (900).
     pub access_token_ttl_secs: Option<i64>,
@@ -190,8 +191,8 @@ impl Config {
             issuer: file.issuer.clone().unwrap_or_else(|| format!("http://{listen}")),
             signing_alg: match file.signing_alg.as_deref() {
                 None => defaults.signing_alg.clone(),
-                Some(a @ ("EdDSA" | "ES256" | "RS256")) => a.to_string(),
-                Some(other) => bail!("signing_alg {other:?} must be EdDSA, ES256 or RS256"),
+                Some(a @ ("EdDSA" | "ES256" | "RS256" | "HS256")) => a.to_string(),
+                Some(other) => bail!("signing_alg {other:?} must be EdDSA, ES256, RS256 or HS256"),
             },
             access_token_ttl: positive(
                 "access_token_ttl_secs",

@@ -20,7 +20,25 @@ ward_testkit::store_tests!(
     introspection_tells_everyone_active_and_clients_why,
     oauth_revocation_and_metadata,
     bad_oauth_requests_get_rfc_6749_errors,
+    keys_rotate_on_schedule_and_stay_sealed_at_rest,
 );
+
+/// ES256, RS256 and HS256 key rings work end to end; HS256 keys are never published.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_jwt_algorithm_signs_and_verifies() {
+    for alg in ["ES256", "RS256", "HS256"] {
+        let config =
+            ward_server::ServerConfig { signing_alg: alg.into(), ..ward_server::ServerConfig::default() };
+        let app = TestApp::with_config(ward_testkit::Backend::Sqlite, config).await.unwrap();
+        let t = access_token(&app, json!({"subject": "x", "audience": "api"})).await;
+        let at = t["access_token"].as_str().unwrap();
+        assert_eq!(segments(at).0["alg"], alg);
+        assert_eq!(verify(&app, at, Some("api"), &[]).await["reason"], "valid", "{alg}");
+        let (_, _, jwks) = app.call(Method::GET, "/.well-known/jwks.json", None, None).await;
+        let published = jwks["keys"].as_array().unwrap().iter().any(|k| k["alg"] == alg);
+        assert_eq!(published, alg != "HS256", "{alg}: {jwks}");
+    }
+}
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
@@ -509,4 +527,38 @@ async fn bad_oauth_requests_get_rfc_6749_errors(app: TestApp) {
         .call(Method::POST, "/oauth2/token", None, Some(json!({"grant_type": "client_credentials"})))
         .await;
     assert_eq!((s, v["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_request")), "{v}");
+}
+
+async fn keys_rotate_on_schedule_and_stay_sealed_at_rest(app: TestApp) {
+    let cfg = app.state.config.clone();
+    let first = access_token(&app, json!({"subject": "kim", "audience": "api"})).await;
+    let first_kid = segments(first["access_token"].as_str().unwrap()).0["kid"].as_str().unwrap().to_string();
+    assert_eq!(ward_server::keyring::rotate_due(&app.state).await.unwrap(), 0, "nothing is due yet");
+    app.clock.advance(cfg.key_rotation_interval);
+    assert_eq!(ward_server::keyring::rotate_due(&app.state).await.unwrap(), 3, "every algorithm rotates");
+    assert_eq!(ward_server::keyring::rotate_due(&app.state).await.unwrap(), 0, "once");
+    // The successor is published first and signs only after the lead.
+    let (_, _, jwks) = app.call(Method::GET, "/.well-known/jwks.json", None, None).await;
+    assert_eq!(jwks["keys"].as_array().unwrap().len(), 2, "{jwks}");
+    let t = access_token(&app, json!({"subject": "kim", "audience": "api"})).await;
+    assert_eq!(segments(t["access_token"].as_str().unwrap()).0["kid"], first_kid.as_str());
+    app.clock.advance(cfg.key_publish_lead);
+    let t = access_token(&app, json!({"subject": "kim", "audience": "api"})).await;
+    assert_ne!(segments(t["access_token"].as_str().unwrap()).0["kid"], first_kid.as_str());
+
+    // Private keys are stored sealed: no key's secret bytes appear in the store.
+    let now = ward_core::Clock::now(&*app.clock);
+    let stored = app.store_bytes().await;
+    let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
+    for alg in [
+        ward_signed::Algorithm::EdDSA,
+        ward_signed::Algorithm::PasetoV4Public,
+        ward_signed::Algorithm::PasetoV4Local,
+    ] {
+        let key = app.state.keyring.signer(alg, now).unwrap();
+        let secret = key.signing.to_secret_bytes();
+        let raw = stored.windows(secret.len()).any(|w| w == secret.as_slice());
+        let text = String::from_utf8_lossy(&stored).contains(&hex(&secret));
+        assert!(!raw && !text, "{alg:?} private key found in the store");
+    }
 }
