@@ -31,8 +31,8 @@ use ward_server::keys::{issue, CreateKey};
 use ward_server::verifier::{Checked, Verified};
 use ward_server::{AppState, ServerConfig};
 
-/// The kinds `POST /v1/verify` accepts, passed the same way here.
-const KINDS: &[TokenKind] = &[TokenKind::ApiKey, TokenKind::Session];
+/// The kinds `POST /v1/verify` accepts when the request names none, passed the same way here.
+const KINDS: &[TokenKind] = &[TokenKind::ApiKey, TokenKind::Session, TokenKind::AccessToken];
 
 /// The three cases, as criterion names them (group `verify`).
 const GROUP: &str = "verify";
@@ -46,7 +46,7 @@ struct Fixture {
     _dir: tempfile::TempDir,
     /// The record is served from the cache after the first read.
     cached: AppState,
-    /// Same store and pepper, `cache_ttl = 0`: every verify reads the store.
+    /// Same store and master key, `cache_ttl = 0`: every verify reads the store.
     uncached: AppState,
     token: String,
     stored_hash: SecretHash,
@@ -56,9 +56,9 @@ async fn fixture() -> Fixture {
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("ward.db").display());
     let store = ward_store::open(&url).await.expect("open the SQLite store");
-    let hasher = MasterKey::generate(&mut rand::rngs::OsRng).token_hasher();
+    let master = MasterKey::generate(&mut rand::rngs::OsRng);
     let state = |config: ServerConfig| {
-        AppState::new(store.clone(), Arc::new(SystemClock), Arc::new(OsSecrets), hasher.clone(), config)
+        AppState::new(store.clone(), Arc::new(SystemClock), Arc::new(OsSecrets), &master, config)
     };
     // An hour, not the default 5 s, so the record cannot expire mid-measurement: the hit path
     // costs the same whatever the TTL, and this case must never touch the store.
