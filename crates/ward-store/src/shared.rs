@@ -301,7 +301,8 @@ macro_rules! store_impl {
 
             async fn list_signing_keys(&self) -> Result<Vec<SigningKeyRecord>, StoreError> {
                 let rows: Vec<SigningKeyRow> = sqlx::query_as(&format!(
-                    "SELECT {SIGNING_KEY_COLUMNS} FROM signing_keys ORDER BY activates_at DESC, kid"
+                    "SELECT {SIGNING_KEY_COLUMNS} FROM signing_keys \
+                     ORDER BY activates_at DESC, (CASE WHEN retiring_at IS NULL THEN 0 ELSE 1 END), kid"
                 ))
                 .fetch_all(&self.pool)
                 .await?;

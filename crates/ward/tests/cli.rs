@@ -322,13 +322,14 @@ fn keyring_list_and_rotate_from_the_cli() {
         ward(&["keyring", "rotate", "--alg", "EdDSA", "--immediate", "--json"], &server, Some(&admin));
     assert!(rotated.status.success(), "{}", String::from_utf8_lossy(&rotated.stderr));
     let v: Value = serde_json::from_slice(&rotated.stdout).unwrap();
-    let states: Vec<&str> = v["keys"]
+    let mut states: Vec<&str> = v["keys"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|k| k["alg"] == "EdDSA")
         .map(|k| k["state"].as_str().unwrap())
         .collect();
+    states.sort_unstable();
     assert_eq!(states, ["active", "retiring"], "{v}");
     let denied = ward(&["keyring", "rotate"], &server, None);
     assert_eq!(denied.status.code(), Some(2));
