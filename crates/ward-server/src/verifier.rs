@@ -11,7 +11,7 @@
 //! next verify. Other nodes see it within `cache_ttl`.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -26,6 +26,9 @@ use crate::AppState;
 struct Entry<T> {
     record: Arc<T>,
     fetched: Instant,
+    /// This node's latest use of the record, so repeat uses within a second skip the activity
+    /// buffer's lock.
+    noted: Arc<AtomicI64>,
 }
 
 /// A token that passed every check.
@@ -186,7 +189,7 @@ impl Verifier {
         cache: &Cache<String, Entry<T>>,
         id: &str,
         load: L,
-    ) -> Result<Option<Arc<T>>, Verdict>
+    ) -> Result<Option<(Arc<T>, Arc<AtomicI64>)>, Verdict>
     where
         T: Clone,
         L: FnOnce() -> F,
@@ -194,7 +197,7 @@ impl Verifier {
     {
         if let Some(e) = cache.get(id) {
             if e.fetched.elapsed() < self.ttl {
-                return Ok(Some(e.record));
+                return Ok(Some((e.record, e.noted)));
             }
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
@@ -202,10 +205,14 @@ impl Verifier {
         match load().await {
             Ok(Some(r)) => {
                 let record = Arc::new(r);
+                let noted = Arc::new(AtomicI64::new(0));
                 if self.epoch.load(Ordering::SeqCst) == epoch {
-                    cache.insert(id.to_string(), Entry { record: record.clone(), fetched });
+                    cache.insert(
+                        id.to_string(),
+                        Entry { record: record.clone(), fetched, noted: noted.clone() },
+                    );
                 }
-                Ok(Some(record))
+                Ok(Some((record, noted)))
             }
             Ok(None) => Ok(None),
             Err(e) => Err(unavailable(&e)),
@@ -275,7 +282,8 @@ impl Verifier {
         parsed: &ParsedToken<'_>,
         scopes: &[String],
     ) -> Result<Verified, Verdict> {
-        let Some(key) = self.cached(&self.keys, parsed.id, || state.store.get_api_key(parsed.id)).await?
+        let Some((key, noted)) =
+            self.cached(&self.keys, parsed.id, || state.store.get_api_key(parsed.id)).await?
         else {
             return Err(gone(state, parsed).await);
         };
@@ -295,7 +303,9 @@ impl Verifier {
                 Err(e) => return Err(unavailable(&e)),
             },
         };
-        note(&self.activity.keys, &key.id, now);
+        if noted.fetch_max(now, Ordering::Relaxed) < now {
+            note(&self.activity.keys, &key.id, now);
+        }
         Ok(Verified::Key { key, remaining_uses })
     }
 
@@ -305,7 +315,7 @@ impl Verifier {
         parsed: &ParsedToken<'_>,
         scopes: &[String],
     ) -> Result<Verified, Verdict> {
-        let Some(session) =
+        let Some((session, noted)) =
             self.cached(&self.sessions, parsed.id, || state.store.get_session(parsed.id)).await?
         else {
             return Err(gone(state, parsed).await);
@@ -314,10 +324,17 @@ impl Verifier {
             return Err(tampered(TokenKind::Session, &session.id));
         }
         let now = state.clock.now();
-        let seen = self.activity.session_seen(&session.id).unwrap_or(session.last_seen_at);
+        // This node's latest use: from the cache entry, or (for a freshly loaded entry) from the
+        // activity not yet flushed.
+        let seen = match noted.load(Ordering::Relaxed) {
+            0 => self.activity.session_seen(&session.id).unwrap_or(session.last_seen_at),
+            t => t,
+        };
         session.check(now, seen)?;
         check_session_scopes(&session, scopes)?;
-        note(&self.activity.sessions, &session.id, now);
+        if noted.fetch_max(now, Ordering::Relaxed) < now {
+            note(&self.activity.sessions, &session.id, now);
+        }
         Ok(Verified::Session { session, last_seen: now })
     }
 

@@ -222,11 +222,14 @@ impl Config {
         if lifecycle.access_token_ttl > lifecycle.access_token_max_ttl {
             bail!("access_token_ttl_secs must not exceed access_token_max_ttl_secs");
         }
+        let log = log.map(str::to_string).or(file.log).unwrap_or_else(|| "info".into());
+        let lifecycle =
+            ServerConfig { trace_requests: log.contains("debug") || log.contains("trace"), ..lifecycle };
         Ok(Config {
             data,
             store,
             listen,
-            log: log.map(str::to_string).or(file.log).unwrap_or_else(|| "info".into()),
+            log,
             server: ServerConfig {
                 env,
                 cache_ttl,
