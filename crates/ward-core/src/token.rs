@@ -164,7 +164,11 @@ impl<'a> ParsedToken<'a> {
         let (hashed_part, checksum) = token.split_at(split);
         if checksum_of(hashed_part).as_bytes() != checksum.as_bytes() {
             let detail = if body.len() < BODY_LEN {
-                format!("the token is {} characters short: it looks truncated", BODY_LEN - body.len())
+                let n = BODY_LEN - body.len();
+                format!(
+                    "the token is {n} character{} short: it looks truncated",
+                    if n == 1 { "" } else { "s" }
+                )
             } else {
                 "a character was changed, added or dropped".to_string()
             };
