@@ -14,7 +14,7 @@ use ward_store::StoreError;
 
 use crate::keyring::{unknown_key, LoadedKey};
 use crate::problem::ApiError;
-use crate::verifier::{gone, tampered};
+use crate::verifier::{gone, tampered, unavailable};
 use crate::views::Minted;
 use crate::AppState;
 
@@ -165,10 +165,6 @@ pub async fn issue(state: &AppState, grant: &Grant, with_refresh: bool) -> Resul
         refresh_token,
         scope: (!grant.scopes.is_empty()).then(|| grant.scopes.join(" ")),
     })
-}
-
-fn unavailable(e: StoreError) -> Verdict {
-    Verdict::with(Reason::Unavailable, e.to_string())
 }
 
 /// Exchanges a refresh token for a new pair. `client_id` must match the token's client (None for

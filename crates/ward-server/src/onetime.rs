@@ -14,7 +14,7 @@ use ward_store::StoreError;
 use crate::keys::check_label;
 use crate::problem::ApiError;
 use crate::sessions::check_claims;
-use crate::verifier::{gone, tampered};
+use crate::verifier::{gone, tampered, unavailable};
 use crate::views::Minted;
 use crate::AppState;
 
@@ -142,8 +142,7 @@ pub async fn issue(state: &AppState, req: CreateOneTime) -> Result<CreatedOneTim
 pub async fn redeem(state: &AppState, token: &str, purpose: &str) -> Result<OneTimeToken, Verdict> {
     let parsed = ParsedToken::parse(token)?;
     parsed.expect(&state.config.env, &[TokenKind::OneTime])?;
-    let store_err = |e: StoreError| Verdict::with(Reason::Unavailable, e.to_string());
-    let Some(t) = state.store.get_one_time(parsed.id).await.map_err(store_err)? else {
+    let Some(t) = state.store.get_one_time(parsed.id).await.map_err(unavailable)? else {
         // Same work as a wrong secret, so timing does not tell ids apart.
         let _ = state.hasher.hash(parsed.hashed_part);
         return Err(gone(state, &parsed).await);
@@ -153,12 +152,12 @@ pub async fn redeem(state: &AppState, token: &str, purpose: &str) -> Result<OneT
     }
     let now = state.clock.now();
     t.check(now, purpose)?;
-    if state.store.redeem_one_time(&t.id, now).await.map_err(store_err)? {
+    if state.store.redeem_one_time(&t.id, now).await.map_err(unavailable)? {
         tracing::info!(token_id = %t.id, purpose = %t.purpose, "one-time token redeemed");
         return Ok(OneTimeToken { used_at: Some(now), ..t });
     }
     // Someone else won the race (or the state changed under us): say why, from the record as it is.
-    let current = state.store.get_one_time(&t.id).await.map_err(store_err)?;
+    let current = state.store.get_one_time(&t.id).await.map_err(unavailable)?;
     Err(current.and_then(|c| c.check(now, purpose).err()).unwrap_or_else(|| {
         Verdict::with(Reason::AlreadyUsed, "redeemed by a concurrent request a moment ago")
     }))

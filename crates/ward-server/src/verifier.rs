@@ -141,8 +141,9 @@ impl std::fmt::Debug for Verifier {
     }
 }
 
-fn unavailable(e: &StoreError) -> Verdict {
-    tracing::warn!(error = %e, "store error during verify");
+/// The verdict when the store fails mid-check: `unavailable`, never a judgement on the token.
+pub fn unavailable(e: StoreError) -> Verdict {
+    tracing::warn!(error = %e, "store error while checking a token");
     Verdict::with(Reason::Unavailable, e.to_string())
 }
 
@@ -215,7 +216,7 @@ impl Verifier {
                 Ok(Some((record, noted)))
             }
             Ok(None) => Ok(None),
-            Err(e) => Err(unavailable(&e)),
+            Err(e) => Err(unavailable(e)),
         }
     }
 
@@ -300,7 +301,7 @@ impl Verifier {
                     self.invalidate(&key.id);
                     return Err(usage_exceeded());
                 }
-                Err(e) => return Err(unavailable(&e)),
+                Err(e) => return Err(unavailable(e)),
             },
         };
         if noted.fetch_max(now, Ordering::Relaxed) < now {
@@ -369,6 +370,6 @@ pub async fn gone(state: &AppState, parsed: &ParsedToken<'_>) -> Verdict {
             Reason::Unknown,
             format!("no {} with id `{}` exists", parsed.kind.noun(), parsed.id),
         ),
-        Err(e) => unavailable(&e),
+        Err(e) => unavailable(e),
     }
 }

@@ -302,11 +302,7 @@ async fn introspect_token(state: &AppState, token: &str) -> Result<Introspection
         v.detail = Some("introspection answers for access and refresh tokens; verify API keys and sessions with POST /v1/verify".into());
         v
     })?;
-    let Some((rt, _)) = state
-        .store
-        .get_refresh(parsed.id)
-        .await
-        .map_err(|e| Verdict::with(Reason::Unavailable, e.to_string()))?
+    let Some((rt, _)) = state.store.get_refresh(parsed.id).await.map_err(crate::verifier::unavailable)?
     else {
         return Err(crate::verifier::gone(state, &parsed).await);
     };
