@@ -54,34 +54,70 @@ impl Clock for ManualClock {
 }
 
 /// Formats a Unix time as RFC 3339 (`2026-11-26T23:00:00Z`).
-///
-/// Every verify answer carries a few of these, so years 1970–9999 take a direct path (the
-/// civil-from-days conversion of Howard Hinnant's date algorithms, checked against the `time`
-/// crate by a test); anything else goes through `time`.
 pub fn rfc3339(t: UnixTime) -> String {
-    if (0..253_402_300_800).contains(&t) {
-        let days = t.div_euclid(86_400);
+    Rfc3339(t).to_string()
+}
+
+/// A Unix time shown as RFC 3339 (`2026-11-26T23:00:00Z`): as text with `Display`, as a JSON
+/// string with `Serialize`.
+///
+/// Every verify answer carries a few of these, so years 1970–9999 take a direct path that
+/// formats into a stack buffer without allocating (the civil-from-days conversion of Howard
+/// Hinnant's date algorithms, checked against the `time` crate by a test); anything else goes
+/// through `time`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rfc3339(pub UnixTime);
+
+/// Length of `YYYY-MM-DDTHH:MM:SSZ`.
+const RFC3339_LEN: usize = 20;
+
+impl Rfc3339 {
+    /// The text for years 1970–9999, or `None` for the `time` crate to handle.
+    fn fast(self) -> Option<[u8; RFC3339_LEN]> {
+        let t = self.0;
+        if !(0..253_402_300_800).contains(&t) {
+            return None;
+        }
         let secs = t.rem_euclid(86_400);
-        let (y, m, d) = civil_from_days(days);
-        let mut out = String::with_capacity(20);
-        push_digits(&mut out, y, 4);
-        out.push('-');
-        push_digits(&mut out, m, 2);
-        out.push('-');
-        push_digits(&mut out, d, 2);
-        out.push('T');
-        push_digits(&mut out, secs / 3600, 2);
-        out.push(':');
-        push_digits(&mut out, secs % 3600 / 60, 2);
-        out.push(':');
-        push_digits(&mut out, secs % 60, 2);
-        out.push('Z');
-        return out;
+        let (y, m, d) = civil_from_days(t.div_euclid(86_400));
+        let mut out = *b"0000-00-00T00:00:00Z";
+        for (at, width, n) in [
+            (0, 4, y),
+            (5, 2, m),
+            (8, 2, d),
+            (11, 2, secs / 3600),
+            (14, 2, secs % 3600 / 60),
+            (17, 2, secs % 60),
+        ] {
+            put_digits(out.get_mut(at..at + width)?, n);
+        }
+        Some(out)
     }
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|dt| dt.format(&time::format_description::well_known::Rfc3339).ok())
-        .unwrap_or_else(|| t.to_string())
+}
+
+impl std::fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if let Some(text) = self.fast() {
+            // Only ASCII digits and separators were written.
+            return f.write_str(std::str::from_utf8(&text).unwrap_or_default());
+        }
+        match time::OffsetDateTime::from_unix_timestamp(self.0)
+            .ok()
+            .and_then(|dt| dt.format(&time::format_description::well_known::Rfc3339).ok())
+        {
+            Some(text) => f.write_str(&text),
+            None => write!(f, "{}", self.0),
+        }
+    }
+}
+
+impl serde::Serialize for Rfc3339 {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self.fast() {
+            Some(text) => serializer.serialize_str(std::str::from_utf8(&text).unwrap_or_default()),
+            None => serializer.collect_str(self),
+        }
+    }
 }
 
 /// Year, month and day of the `days`-th day after 1970-01-01 (proleptic Gregorian).
@@ -98,12 +134,11 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (y, m, d)
 }
 
-fn push_digits(out: &mut String, n: i64, width: u32) {
-    let mut div = 10i64.pow(width - 1);
-    while div > 0 {
-        let digit = (n / div) % 10;
-        out.push(char::from(b'0' + u8::try_from(digit).unwrap_or(0)));
-        div /= 10;
+/// Writes `n` as decimal digits filling `out`, zero-padded on the left.
+fn put_digits(out: &mut [u8], mut n: i64) {
+    for slot in out.iter_mut().rev() {
+        *slot = b'0' + u8::try_from(n % 10).unwrap_or(0);
+        n /= 10;
     }
 }
 
@@ -150,6 +185,15 @@ mod tests {
             assert_eq!(rfc3339(t), slow(t), "{t}");
         }
         assert_eq!(rfc3339(-1), slow(-1), "before 1970 goes the slow way");
+    }
+
+    #[test]
+    fn serialises_as_the_json_string_of_its_text() {
+        for t in [0, 1_800_000_000, 253_402_300_799, 253_402_300_800, -86_400] {
+            let json = serde_json::to_string(&Rfc3339(t)).unwrap();
+            assert_eq!(json, format!("\"{}\"", rfc3339(t)), "{t}");
+        }
+        assert_eq!(serde_json::to_string(&Rfc3339(1_800_000_000)).unwrap(), "\"2027-01-15T08:00:00Z\"");
     }
 
     #[test]

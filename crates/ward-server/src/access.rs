@@ -395,7 +395,9 @@ fn check_cached(v: &VerifiedAccess, audience: Option<&str>) -> Result<(), Verdic
 
 /// Whether a token looks like a signed token (JWT or PASETO) rather than a Ward opaque token.
 pub fn looks_signed(token: &str) -> bool {
-    ward_signed::detect(token).is_some()
+    // Ward's opaque tokens come first: they are what the hot path sees most, and no JWT (`eyJ…`)
+    // or PASETO (`v4.…`) starts this way.
+    !token.starts_with("ward_") && ward_signed::detect(token).is_some()
 }
 
 /// Checks scopes against an access token's `scope` claim.

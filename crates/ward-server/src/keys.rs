@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use ward_core::clock::rfc3339;
+use ward_core::clock::Rfc3339;
 use ward_core::key::Refill;
 use ward_core::key::{valid_scope, MAX_SCOPES};
 use ward_core::token::NewToken;
@@ -51,33 +51,40 @@ pub struct CreateKey {
 }
 
 /// A key's metadata. Never contains the secret.
+///
+/// It borrows from the key's record instead of copying it: every valid verify answers with one.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct KeyView {
+pub struct KeyView<'a> {
     /// The key's id (also embedded in the key).
-    pub id: String,
+    pub id: &'a str,
     /// The environment it was issued for.
-    pub env: String,
+    pub env: &'a str,
     /// Who it acts for.
-    pub subject: String,
+    pub subject: &'a str,
     /// Its label.
-    pub name: Option<String>,
+    pub name: Option<&'a str>,
     /// Its scopes.
-    pub scopes: Vec<String>,
+    #[schema(value_type = Vec<String>)]
+    pub scopes: &'a [String],
     /// Its metadata.
     #[schema(value_type = Object)]
-    pub meta: serde_json::Value,
+    pub meta: &'a serde_json::Value,
     /// `active`, or the reason it would be rejected now (`expired`, `revoked`, ...).
     pub status: &'static str,
     /// When it was created (RFC 3339).
-    pub created_at: String,
+    #[schema(value_type = String)]
+    pub created_at: Rfc3339,
     /// When it expires (RFC 3339), if ever.
-    pub expires_at: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub expires_at: Option<Rfc3339>,
     /// When it starts working (RFC 3339), if not at creation.
-    pub not_before: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub not_before: Option<Rfc3339>,
     /// Uses left, if limited.
     pub remaining_uses: Option<i64>,
     /// When it was disabled, if it is.
-    pub disabled_at: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub disabled_at: Option<Rfc3339>,
     /// Its revocation, if revoked.
     pub revoked: Option<RevocationView>,
     /// Its replacement by a rotation, if rotated.
@@ -85,7 +92,8 @@ pub struct KeyView {
     /// Its refill schedule, if any.
     pub refill: Option<RefillView>,
     /// Its last valid use (written behind, so up to a few seconds old).
-    pub last_used_at: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub last_used_at: Option<Rfc3339>,
 }
 
 /// A refill schedule.
@@ -98,42 +106,42 @@ pub struct RefillView {
     pub amount: i64,
 }
 
-impl KeyView {
+impl<'a> KeyView<'a> {
     /// The view of `k` at time `now`.
-    pub fn of(k: &ApiKey, now: i64) -> Self {
+    pub fn of(k: &'a ApiKey, now: i64) -> Self {
         let status = match k.check(now, &[]) {
             Ok(()) => "active",
             Err(v) => v.reason.as_str(),
         };
         KeyView {
-            id: k.id.clone(),
-            env: k.env.clone(),
-            subject: k.subject.clone(),
-            name: k.name.clone(),
-            scopes: k.scopes.clone(),
-            meta: k.meta.clone(),
+            id: &k.id,
+            env: &k.env,
+            subject: &k.subject,
+            name: k.name.as_deref(),
+            scopes: &k.scopes,
+            meta: &k.meta,
             status,
-            created_at: rfc3339(k.created_at),
-            expires_at: k.expires_at.map(rfc3339),
-            not_before: k.not_before.map(rfc3339),
+            created_at: Rfc3339(k.created_at),
+            expires_at: k.expires_at.map(Rfc3339),
+            not_before: k.not_before.map(Rfc3339),
             remaining_uses: k.remaining_uses_at(now),
-            disabled_at: k.disabled_at.map(rfc3339),
+            disabled_at: k.disabled_at.map(Rfc3339),
             revoked: k.revoked.as_ref().map(RevocationView::of),
             superseded: k.superseded.as_ref().map(SupersessionView::of),
             refill: k.refill.map(|r| RefillView { interval: r.interval, amount: r.amount }),
-            last_used_at: k.last_used_at.map(rfc3339),
+            last_used_at: k.last_used_at.map(Rfc3339),
         }
     }
 }
 
 /// `201` answer to `POST /v1/keys`: the metadata plus the key, shown this once.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedKey {
+pub struct CreatedKey<'a> {
     /// The key itself. Ward keeps only a keyed hash: store it now, it cannot be shown again.
-    pub key: String,
+    pub key: &'a str,
     /// Its metadata.
     #[serde(flatten)]
-    pub view: KeyView,
+    pub view: KeyView<'a>,
 }
 
 /// Checks a label: 1 to 256 characters, no control characters.

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use ward_core::clock::rfc3339;
+use ward_core::clock::Rfc3339;
 use ward_core::{Reason, Session, TokenKind, Verdict};
 use ward_store::StoreError;
 
@@ -32,49 +32,54 @@ pub struct CreateSession {
 
 /// A session's metadata. Never contains the secret.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SessionView {
+pub struct SessionView<'a> {
     /// The session's id (also embedded in its token).
-    pub id: String,
+    pub id: &'a str,
     /// The signed-in user.
-    pub subject: String,
+    pub subject: &'a str,
     /// Its claims.
     #[schema(value_type = Object)]
-    pub claims: serde_json::Value,
+    pub claims: &'a serde_json::Value,
     /// `active`, or the reason it would be rejected now (`idle_timeout`, `expired`, ...).
     pub status: &'static str,
     /// When it was created (RFC 3339).
-    pub created_at: String,
+    #[schema(value_type = String)]
+    pub created_at: Rfc3339,
     /// The absolute deadline (RFC 3339).
-    pub expires_at: String,
+    #[schema(value_type = String)]
+    pub expires_at: Rfc3339,
     /// Seconds of inactivity allowed.
     pub idle_timeout: i64,
     /// When it closes if not used again (RFC 3339).
-    pub idle_expires_at: String,
+    #[schema(value_type = String)]
+    pub idle_expires_at: Rfc3339,
     /// Its last use (RFC 3339).
-    pub last_seen_at: String,
+    #[schema(value_type = String)]
+    pub last_seen_at: Rfc3339,
     /// Its replacement by a renewal, if renewed.
     pub superseded: Option<SupersessionView>,
     /// Its revocation, if revoked.
     pub revoked: Option<RevocationView>,
 }
 
-impl SessionView {
-    /// The view of `s` at `now`, given its latest use.
-    pub fn of(s: &Session, now: i64, last_seen: i64) -> Self {
+impl<'a> SessionView<'a> {
+    /// The view of `s` at `now`, given its latest use. It borrows from the record, as every
+    /// valid verify of a session answers with one.
+    pub fn of(s: &'a Session, now: i64, last_seen: i64) -> Self {
         let status = match s.check(now, last_seen) {
             Ok(()) => "active",
             Err(v) => v.reason.as_str(),
         };
         SessionView {
-            id: s.id.clone(),
-            subject: s.subject.clone(),
-            claims: s.claims.clone(),
+            id: &s.id,
+            subject: &s.subject,
+            claims: &s.claims,
             status,
-            created_at: rfc3339(s.created_at),
-            expires_at: rfc3339(s.expires_at),
+            created_at: Rfc3339(s.created_at),
+            expires_at: Rfc3339(s.expires_at),
             idle_timeout: s.idle_timeout,
-            idle_expires_at: rfc3339(s.idle_expires_at(last_seen)),
-            last_seen_at: rfc3339(last_seen),
+            idle_expires_at: Rfc3339(s.idle_expires_at(last_seen)),
+            last_seen_at: Rfc3339(last_seen),
             superseded: s.superseded.as_ref().map(SupersessionView::of),
             revoked: s.revoked.as_ref().map(RevocationView::of),
         }
@@ -83,12 +88,12 @@ impl SessionView {
 
 /// `201` answer: the metadata plus the token, shown this once.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedSession {
+pub struct CreatedSession<'a> {
     /// The session token. Ward keeps only a keyed hash.
-    pub token: String,
+    pub token: &'a str,
     /// Its metadata.
     #[serde(flatten)]
-    pub view: SessionView,
+    pub view: SessionView<'a>,
 }
 
 fn check_timeout(what: &str, v: Option<i64>, max: i64) -> Result<(), ApiError> {

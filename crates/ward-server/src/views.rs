@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 use utoipa::ToSchema;
-use ward_core::clock::rfc3339;
+use ward_core::clock::Rfc3339;
 use ward_core::token::{self, NewToken};
 use ward_core::{Revocation, SecretHash, SourceRng, Supersession, TokenKind};
 
@@ -36,7 +36,8 @@ impl Minted {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RevocationView {
     /// When (RFC 3339).
-    pub at: String,
+    #[schema(value_type = String)]
+    pub at: Rfc3339,
     /// Why: `logout`, `compromised`, `offboarded`, `password_changed`, `rotated` or `admin`.
     pub reason: &'static str,
     /// Free text given with it.
@@ -49,7 +50,7 @@ impl RevocationView {
     /// The view of `r`.
     pub fn of(r: &Revocation) -> Self {
         RevocationView {
-            at: rfc3339(r.at),
+            at: Rfc3339(r.at),
             reason: r.reason.as_str(),
             note: r.note.clone(),
             actor: r.actor.clone(),
@@ -61,7 +62,8 @@ impl RevocationView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SupersessionView {
     /// When the old token stops (or stopped) working (RFC 3339).
-    pub at: String,
+    #[schema(value_type = String)]
+    pub at: Rfc3339,
     /// The id of the token that replaced it.
     pub by: String,
 }
@@ -69,6 +71,6 @@ pub struct SupersessionView {
 impl SupersessionView {
     /// The view of `s`.
     pub fn of(s: &Supersession) -> Self {
-        SupersessionView { at: rfc3339(s.at), by: s.by.clone() }
+        SupersessionView { at: Rfc3339(s.at), by: s.by.clone() }
     }
 }

@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -25,11 +26,11 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<CreateKey>,
-) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let (key, minted) = keys::issue(&state, req).await?;
     let view = KeyView::of(&key, state.clock.now());
-    Ok((StatusCode::CREATED, Json(CreatedKey { key: minted.token.to_string(), view })))
+    Ok((StatusCode::CREATED, Json(CreatedKey { key: &minted.token, view })).into_response())
 }
 
 /// Query of `GET /v1/keys`.
@@ -46,9 +47,9 @@ pub struct ListQuery {
 
 /// Answer of `GET /v1/keys`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct KeyList {
+pub struct KeyList<'a> {
     /// The keys, newest first.
-    pub keys: Vec<KeyView>,
+    pub keys: Vec<KeyView<'a>>,
 }
 
 /// Lists keys' metadata, newest first.
@@ -58,7 +59,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<KeyList>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let limit = q.limit.unwrap_or(100);
@@ -75,7 +76,7 @@ pub async fn list(
     };
     let keys =
         state.store.list_api_keys(&KeyFilter { subject: q.subject, limit, expiring_before, now }).await?;
-    Ok(Json(KeyList { keys: keys.iter().map(|k| KeyView::of(k, now)).collect() }))
+    Ok(Json(KeyList { keys: keys.iter().map(|k| KeyView::of(k, now)).collect() }).into_response())
 }
 
 fn not_found(id: &str) -> ApiError {
@@ -90,10 +91,10 @@ pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<KeyView>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let key = state.store.get_api_key(&id).await?.ok_or_else(|| not_found(&id))?;
-    Ok(Json(KeyView::of(&key, state.clock.now())))
+    Ok(Json(KeyView::of(&key, state.clock.now())).into_response())
 }
 
 /// Body of `POST /v1/keys/{id}/revoke`.
@@ -141,14 +142,14 @@ pub async fn revoke(
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RevokeRequest>,
-) -> Result<Json<KeyView>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let rev = parse_revocation(&state, &caller, req)?;
     let key = state.store.revoke_api_key(&id, &rev).await?;
     state.verifier.invalidate(&id);
     let key = key.ok_or_else(|| not_found(&id))?;
     tracing::info!(key_id = %id, reason = rev.reason.as_str(), actor = %rev.actor, "api key revoked");
-    Ok(Json(KeyView::of(&key, state.clock.now())))
+    Ok(Json(KeyView::of(&key, state.clock.now())).into_response())
 }
 
 async fn set_disabled(
@@ -156,14 +157,14 @@ async fn set_disabled(
     caller: Caller,
     id: String,
     disable: bool,
-) -> Result<Json<KeyView>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let at = disable.then(|| state.clock.now());
     let key = state.store.set_api_key_disabled(&id, at).await?;
     state.verifier.invalidate(&id);
     let key = key.ok_or_else(|| not_found(&id))?;
     tracing::info!(key_id = %id, disabled = disable, actor = %caller.actor(), "api key state changed");
-    Ok(Json(KeyView::of(&key, state.clock.now())))
+    Ok(Json(KeyView::of(&key, state.clock.now())).into_response())
 }
 
 /// Disables a key until it is enabled again.
@@ -174,7 +175,7 @@ pub async fn disable(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<KeyView>, ApiError> {
+) -> Result<Response, ApiError> {
     set_disabled(state, caller, id, true).await
 }
 
@@ -186,7 +187,7 @@ pub async fn enable(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<KeyView>, ApiError> {
+) -> Result<Response, ApiError> {
     set_disabled(state, caller, id, false).await
 }
 
@@ -212,7 +213,7 @@ pub async fn rotate(
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RotateRequest>,
-) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     if !(0..=MAX_OVERLAP).contains(&req.overlap_seconds) {
         return Err(ApiError::BadRequest(format!("`overlap_seconds` must be between 0 and {MAX_OVERLAP}")));
@@ -223,5 +224,5 @@ pub async fn rotate(
     state.verifier.invalidate(&id);
     tracing::info!(old = %id, new = %new.id, overlap = req.overlap_seconds, "api key rotated");
     let view = KeyView::of(&new, now);
-    Ok((StatusCode::CREATED, Json(CreatedKey { key: minted.token.to_string(), view })))
+    Ok((StatusCode::CREATED, Json(CreatedKey { key: &minted.token, view })).into_response())
 }

@@ -2,6 +2,7 @@
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -14,7 +15,7 @@ use crate::sessions::{self, CreateSession, CreatedSession, SessionView};
 use crate::verifier::{gone, tampered, Checked, Verified};
 use crate::{AppState, SCOPE_ADMIN};
 
-fn view(state: &AppState, s: &Session) -> SessionView {
+fn view<'a>(state: &AppState, s: &'a Session) -> SessionView<'a> {
     SessionView::of(s, state.clock.now(), state.verifier.session_last_seen(s))
 }
 
@@ -26,11 +27,11 @@ pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<CreateSession>,
-) -> Result<(StatusCode, Json<CreatedSession>), ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let (session, minted) = sessions::issue(&state, req).await?;
     let view = view(&state, &session);
-    Ok((StatusCode::CREATED, Json(CreatedSession { token: minted.token.token.to_string(), view })))
+    Ok((StatusCode::CREATED, Json(CreatedSession { token: &minted.token.token, view })).into_response())
 }
 
 /// Body of `POST /v1/sessions/renew`.
@@ -54,7 +55,7 @@ pub async fn renew(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<RenewRequest>,
-) -> Result<(StatusCode, Json<CreatedSession>), ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let old = match state.verifier.verify(&state, &req.token, &[TokenKind::Session], &[]).await {
         Checked::Valid(Verified::Session { session, .. }) => session,
@@ -65,7 +66,7 @@ pub async fn renew(
     };
     let (session, minted) = sessions::renew(&state, &old, req.claims).await?;
     let view = view(&state, &session);
-    Ok((StatusCode::CREATED, Json(CreatedSession { token: minted.token.token.to_string(), view })))
+    Ok((StatusCode::CREATED, Json(CreatedSession { token: &minted.token.token, view })).into_response())
 }
 
 /// Body of `POST /v1/sessions/revoke`.
@@ -84,7 +85,7 @@ pub async fn logout(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<LogoutRequest>,
-) -> Result<Json<SessionView>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let parsed = ParsedToken::parse(&req.token).map_err(ApiError::Token)?;
     parsed.expect(&state.config.env, &[TokenKind::Session]).map_err(ApiError::Token)?;
@@ -100,7 +101,7 @@ pub async fn logout(
     state.verifier.invalidate(parsed.id);
     let s = s.ok_or_else(|| ApiError::NotFound("the session disappeared".into()))?;
     tracing::info!(session_id = %s.id, "session logged out");
-    Ok(Json(view(&state, &s)))
+    Ok(Json(view(&state, &s)).into_response())
 }
 
 /// Query of `GET /v1/sessions`.
@@ -115,9 +116,9 @@ pub struct ListQuery {
 
 /// Answer of `GET /v1/sessions`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct SessionList {
+pub struct SessionList<'a> {
     /// The sessions, newest first.
-    pub sessions: Vec<SessionView>,
+    pub sessions: Vec<SessionView<'a>>,
 }
 
 /// Lists a subject's sessions.
@@ -127,7 +128,7 @@ pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<SessionList>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let limit = q.limit.unwrap_or(100);
@@ -135,7 +136,7 @@ pub async fn list(
         return Err(ApiError::BadRequest(format!("`limit` must be between 1 and {MAX_LIST}")));
     }
     let list = state.store.list_sessions(&q.subject, limit).await?;
-    Ok(Json(SessionList { sessions: list.iter().map(|s| view(&state, s)).collect() }))
+    Ok(Json(SessionList { sessions: list.iter().map(|s| view(&state, s)).collect() }).into_response())
 }
 
 /// Shows one session.
@@ -146,14 +147,14 @@ pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-) -> Result<Json<SessionView>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let s = state
         .store
         .get_session(&id)
         .await?
         .ok_or_else(|| ApiError::NotFound(format!("no session `{id}`")))?;
-    Ok(Json(view(&state, &s)))
+    Ok(Json(view(&state, &s)).into_response())
 }
 
 /// Revokes one session by id.
@@ -165,12 +166,12 @@ pub async fn revoke(
     caller: Caller,
     Path(id): Path<String>,
     ApiJson(req): ApiJson<RevokeRequest>,
-) -> Result<Json<SessionView>, ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let rev = parse_revocation(&state, &caller, req)?;
     let s = state.store.revoke_session(&id, &rev).await?;
     state.verifier.invalidate(&id);
     let s = s.ok_or_else(|| ApiError::NotFound(format!("no session `{id}`")))?;
     tracing::info!(session_id = %id, reason = rev.reason.as_str(), actor = %rev.actor, "session revoked");
-    Ok(Json(view(&state, &s)))
+    Ok(Json(view(&state, &s)).into_response())
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use ward_core::key::valid_scope;
 use ward_core::{Reason, TokenKind, Verdict};
+use ward_signed::AccessClaims;
 
 use crate::extract::{ApiJson, Caller};
 use crate::keys::KeyView;
@@ -55,7 +56,7 @@ pub struct VerifyContext {
 
 /// The full answer, for callers authenticated with `ward:verify` or `ward:admin`.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct VerifyResponse {
+pub struct VerifyResponse<'a> {
     /// Whether the token is good.
     pub valid: bool,
     /// The stable reason code (`GET /v1/reasons` lists them).
@@ -66,28 +67,28 @@ pub struct VerifyResponse {
     pub hint: &'static str,
     /// What is particular to this token (when it expired, which scope is missing, ...).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
+    pub detail: Option<&'a str>,
     /// The key's metadata, when the token is a valid API key.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<KeyView>,
+    pub key: Option<KeyView<'a>>,
     /// The session's metadata, when the token is a valid session.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub session: Option<SessionView>,
+    pub session: Option<SessionView<'a>>,
     /// The claims and key, when the token is a valid signed access token.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub access_token: Option<AccessView>,
+    pub access_token: Option<AccessView<'a>>,
 }
 
 /// A verified signed access token, as shown.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct AccessView {
+pub struct AccessView<'a> {
     /// `jwt`, `paseto` or `paseto-local`.
     pub format: &'static str,
     /// The key that signed it.
-    pub kid: String,
+    pub kid: &'a str,
     /// Its claims.
     #[schema(value_type = Object)]
-    pub claims: serde_json::Value,
+    pub claims: &'a AccessClaims,
 }
 
 /// The answer for anonymous callers: the RFC 6750 category only.
@@ -152,27 +153,26 @@ pub async fn verify(
     };
     let checked = state.verifier.verify_for(&state, token, kinds, &req.scopes, req.audience.as_deref()).await;
     let now = state.clock.now();
-    let mut access = None;
-    let (verdict, key, session) = match checked {
-        Checked::Valid(Verified::Access(v)) => {
-            access = Some(AccessView {
-                format: v.format.as_str(),
-                kid: v.kid.clone(),
-                claims: serde_json::to_value(&v.claims).unwrap_or_default(),
-            });
-            (Verdict::of(Reason::Valid), None, None)
-        }
+    let valid = Verdict::of(Reason::Valid);
+    // The answer borrows from the verified record: no copies on the hot path.
+    let (verdict, key, session, access) = match &checked {
+        Checked::Valid(Verified::Access(v)) => (
+            &valid,
+            None,
+            None,
+            Some(AccessView { format: v.format.as_str(), kid: &v.kid, claims: &v.claims }),
+        ),
         Checked::Valid(Verified::Key { key, remaining_uses }) => {
-            let mut view = KeyView::of(&key, now);
+            let mut view = KeyView::of(key, now);
             if remaining_uses.is_some() {
-                view.remaining_uses = remaining_uses;
+                view.remaining_uses = *remaining_uses;
             }
-            (Verdict::of(Reason::Valid), Some(view), None)
+            (&valid, Some(view), None, None)
         }
         Checked::Valid(Verified::Session { session, last_seen }) => {
-            (Verdict::of(Reason::Valid), None, Some(SessionView::of(&session, now, last_seen)))
+            (&valid, None, Some(SessionView::of(session, now, *last_seen)), None)
         }
-        Checked::Invalid(v) => (v, None, None),
+        Checked::Invalid(v) => (v, None, None, None),
     };
     if let Some(ctx) = &req.context {
         tracing::debug!(reason = %verdict.reason, client_ip = ?ctx.client_ip, "verify");
@@ -185,7 +185,7 @@ pub async fn verify(
             reason: info.code,
             message: info.message,
             hint: info.hint,
-            detail: verdict.detail,
+            detail: verdict.detail.as_deref(),
             key,
             session,
             access_token: access,
