@@ -12,10 +12,11 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
 use quick_cache::sync::Cache;
+use serde_json::value::RawValue;
 use ward_core::key::{require_scopes, usage_exceeded};
 use ward_core::{ApiKey, ParsedToken, Reason, Session, TokenKind, UnixTime, Verdict};
 use ward_store::StoreError;
@@ -26,9 +27,19 @@ use crate::AppState;
 struct Entry<T> {
     record: Arc<T>,
     fetched: Instant,
+    memo: Arc<Memo>,
+}
+
+/// What a cached record's entry remembers besides the record. It lives and dies with the entry,
+/// so every write to the record (which evicts the entry) forgets it too.
+#[derive(Debug, Default)]
+pub struct Memo {
     /// This node's latest use of the record, so repeat uses within a second skip the activity
     /// buffer's lock.
-    noted: Arc<AtomicI64>,
+    noted: AtomicI64,
+    /// The record's view as a valid verify shows it, serialised once: for API keys without a
+    /// usage limit, whose view does not change while the record is cached.
+    pub view: OnceLock<Box<RawValue>>,
 }
 
 /// A token that passed every check.
@@ -40,6 +51,8 @@ pub enum Verified {
         key: Arc<ApiKey>,
         /// Uses left after this one, for usage-limited keys.
         remaining_uses: Option<i64>,
+        /// The cache entry's memo.
+        memo: Arc<Memo>,
     },
     /// A session.
     Session {
@@ -190,7 +203,7 @@ impl Verifier {
         cache: &Cache<String, Entry<T>>,
         id: &str,
         load: L,
-    ) -> Result<Option<(Arc<T>, Arc<AtomicI64>)>, Verdict>
+    ) -> Result<Option<(Arc<T>, Arc<Memo>)>, Verdict>
     where
         T: Clone,
         L: FnOnce() -> F,
@@ -198,7 +211,7 @@ impl Verifier {
     {
         if let Some(e) = cache.get(id) {
             if e.fetched.elapsed() < self.ttl {
-                return Ok(Some((e.record, e.noted)));
+                return Ok(Some((e.record, e.memo)));
             }
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
@@ -206,14 +219,14 @@ impl Verifier {
         match load().await {
             Ok(Some(r)) => {
                 let record = Arc::new(r);
-                let noted = Arc::new(AtomicI64::new(0));
+                let memo = Arc::new(Memo::default());
                 if self.epoch.load(Ordering::SeqCst) == epoch {
                     cache.insert(
                         id.to_string(),
-                        Entry { record: record.clone(), fetched, noted: noted.clone() },
+                        Entry { record: record.clone(), fetched, memo: memo.clone() },
                     );
                 }
-                Ok(Some((record, noted)))
+                Ok(Some((record, memo)))
             }
             Ok(None) => Ok(None),
             Err(e) => Err(unavailable(e)),
@@ -283,7 +296,7 @@ impl Verifier {
         parsed: &ParsedToken<'_>,
         scopes: &[String],
     ) -> Result<Verified, Verdict> {
-        let Some((key, noted)) =
+        let Some((key, memo)) =
             self.cached(&self.keys, parsed.id, || state.store.get_api_key(parsed.id)).await?
         else {
             return Err(gone(state, parsed).await);
@@ -304,10 +317,10 @@ impl Verifier {
                 Err(e) => return Err(unavailable(e)),
             },
         };
-        if noted.fetch_max(now, Ordering::Relaxed) < now {
+        if memo.noted.fetch_max(now, Ordering::Relaxed) < now {
             note(&self.activity.keys, &key.id, now);
         }
-        Ok(Verified::Key { key, remaining_uses })
+        Ok(Verified::Key { key, remaining_uses, memo })
     }
 
     async fn verify_session(
@@ -316,7 +329,7 @@ impl Verifier {
         parsed: &ParsedToken<'_>,
         scopes: &[String],
     ) -> Result<Verified, Verdict> {
-        let Some((session, noted)) =
+        let Some((session, memo)) =
             self.cached(&self.sessions, parsed.id, || state.store.get_session(parsed.id)).await?
         else {
             return Err(gone(state, parsed).await);
@@ -327,13 +340,13 @@ impl Verifier {
         let now = state.clock.now();
         // This node's latest use: from the cache entry, or (for a freshly loaded entry) from the
         // activity not yet flushed.
-        let seen = match noted.load(Ordering::Relaxed) {
+        let seen = match memo.noted.load(Ordering::Relaxed) {
             0 => self.activity.session_seen(&session.id).unwrap_or(session.last_seen_at),
             t => t,
         };
         session.check(now, seen)?;
         check_session_scopes(&session, scopes)?;
-        if noted.fetch_max(now, Ordering::Relaxed) < now {
+        if memo.noted.fetch_max(now, Ordering::Relaxed) < now {
             note(&self.activity.sessions, &session.id, now);
         }
         Ok(Verified::Session { session, last_seen: now })

@@ -9,16 +9,17 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use utoipa::ToSchema;
 use ward_core::key::valid_scope;
-use ward_core::{Reason, TokenKind, Verdict};
+use ward_core::{ApiKey, Reason, TokenKind, UnixTime, Verdict};
 use ward_signed::AccessClaims;
 
 use crate::extract::{ApiJson, Caller};
 use crate::keys::KeyView;
 use crate::problem::{verdict_status, ApiError, Problem};
 use crate::sessions::SessionView;
-use crate::verifier::{Checked, Verified};
+use crate::verifier::{Checked, Memo, Verified};
 use crate::{AppState, SCOPE_VERIFY};
 
 /// Body of `POST /v1/verify`.
@@ -70,13 +71,38 @@ pub struct VerifyResponse<'a> {
     pub detail: Option<&'a str>,
     /// The key's metadata, when the token is a valid API key.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub key: Option<KeyView<'a>>,
+    #[schema(value_type = Option<KeyView>)]
+    pub key: Option<KeyAnswer<'a>>,
     /// The session's metadata, when the token is a valid session.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session: Option<SessionView<'a>>,
     /// The claims and key, when the token is a valid signed access token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token: Option<AccessView<'a>>,
+}
+
+/// A key's metadata in a verify answer.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+pub enum KeyAnswer<'a> {
+    /// Built for this answer.
+    View(KeyView<'a>),
+    /// Serialised once per cache entry (see [`unlimited_view`]).
+    Serialised(&'a RawValue),
+}
+
+/// The view of a key without a usage limit, serialised once per cache entry: it shows the cached
+/// record and, for a valid key, the status `active`, so it cannot change until a write to the key
+/// evicts the entry. Keys with a usage limit show their uses left, which change on every verify.
+fn unlimited_view<'a>(memo: &'a Memo, key: &ApiKey, now: UnixTime) -> Option<&'a RawValue> {
+    if key.remaining_uses.is_some() {
+        return None;
+    }
+    if let Some(raw) = memo.view.get() {
+        return Some(raw);
+    }
+    let raw = serde_json::value::to_raw_value(&KeyView::of(key, now)).ok()?;
+    Some(memo.view.get_or_init(|| raw))
 }
 
 /// A verified signed access token, as shown.
@@ -162,12 +188,18 @@ pub async fn verify(
             None,
             Some(AccessView { format: v.format.as_str(), kid: &v.kid, claims: &v.claims }),
         ),
-        Checked::Valid(Verified::Key { key, remaining_uses }) => {
-            let mut view = KeyView::of(key, now);
-            if remaining_uses.is_some() {
-                view.remaining_uses = *remaining_uses;
-            }
-            (&valid, Some(view), None, None)
+        Checked::Valid(Verified::Key { key, remaining_uses, memo }) => {
+            let answer = match unlimited_view(memo, key, now) {
+                Some(raw) => KeyAnswer::Serialised(raw),
+                None => {
+                    let mut view = KeyView::of(key, now);
+                    if remaining_uses.is_some() {
+                        view.remaining_uses = *remaining_uses;
+                    }
+                    KeyAnswer::View(view)
+                }
+            };
+            (&valid, Some(answer), None, None)
         }
         Checked::Valid(Verified::Session { session, last_seen }) => {
             (&valid, None, Some(SessionView::of(session, now, *last_seen)), None)

@@ -306,8 +306,12 @@ async fn rotation_keeps_the_old_key_for_the_overlap_only(app: TestApp) {
         .create_key(json!({"subject": "svc", "scopes": ["read"], "meta": {"team": "a"}, "expires_in": 86400}))
         .await;
     let (old, id) = (token(&k), k["id"].as_str().unwrap().to_string());
+    assert_eq!(app.verify(&old, &[]).await["key"]["superseded"], Value::Null);
     let r = created(&app, &format!("/v1/keys/{id}/rotate"), json!({"overlap_seconds": 60})).await;
     let new = token(&r);
+    // The rotation is a write: the old key's cached answer must show it at once.
+    let v = app.verify(&old, &[]).await;
+    assert_eq!((v["reason"].as_str(), &v["key"]["superseded"]["by"]), (Some("valid"), &r["id"]), "{v}");
     assert_eq!(
         (r["subject"].clone(), r["scopes"].clone(), r["meta"].clone()),
         (k["subject"].clone(), k["scopes"].clone(), k["meta"].clone())

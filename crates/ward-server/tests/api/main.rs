@@ -107,6 +107,13 @@ async fn a_valid_key_is_valid_and_described(app: TestApp) {
     assert_eq!(body["key"]["meta"], json!({ "team": "blue" }));
     let text = body.to_string();
     assert!(!text.contains(secret_part(&token).unwrap()), "a verify answer must not echo the secret");
+
+    // The second answer comes from the cache entry's serialised view: the same as the first, and
+    // the same as the metadata endpoint shows.
+    let again = app.verify(&token, &["read"]).await;
+    assert_eq!(again, body);
+    let shown = app.get(&format!("/v1/keys/{}", id_of(&created))).await;
+    assert_eq!(body["key"], shown);
 }
 
 async fn no_token_is_missing(app: TestApp) {
