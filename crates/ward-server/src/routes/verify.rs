@@ -85,8 +85,8 @@ pub struct VerifyResponse<'a> {
 #[derive(Debug, Serialize)]
 #[serde(untagged)]
 pub enum KeyAnswer<'a> {
-    /// Built for this answer.
-    View(KeyView<'a>),
+    /// Built for this answer (boxed: the common case is the other one, a pointer).
+    View(Box<KeyView<'a>>),
     /// Serialised once per cache entry (see [`unlimited_view`]).
     Serialised(&'a RawValue),
 }
@@ -196,7 +196,7 @@ pub async fn verify(
                     if remaining_uses.is_some() {
                         view.remaining_uses = *remaining_uses;
                     }
-                    KeyAnswer::View(view)
+                    KeyAnswer::View(Box::new(view))
                 }
             };
             (&valid, Some(answer), None, None)
