@@ -334,3 +334,72 @@ fn keyring_list_and_rotate_from_the_cli() {
     let denied = ward(&["keyring", "rotate"], &server, None);
     assert_eq!(denied.status.code(), Some(2));
 }
+
+/// The README's quick start, run as written: its four shell blocks in order, in a fresh directory
+/// (so `./ward-data` is created by the first run), with two substitutions only: the built binary
+/// stands for `cargo run --release --`, and a free port for 7878 (for `curl`, and through
+/// `WARD_LISTEN` and `WARD_SERVER` for the commands that name no address), so the test cannot
+/// collide with anything else listening. `curl` and `python3` are what the README itself assumes.
+#[test]
+fn the_readme_quick_start_runs_as_written() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md")).unwrap();
+    let section = readme.split("\n## Quick start\n").nth(1).unwrap().split("\n## ").next().unwrap();
+    let blocks: Vec<&str> =
+        section.split("```sh\n").skip(1).map(|b| b.split("```").next().unwrap()).collect();
+    assert_eq!(blocks.len(), 4, "the quick start has four shell blocks: serve, export, curl, CLI");
+    assert_eq!(blocks[0].trim(), "cargo run --release -- serve");
+    assert!(blocks[1].trim_start().starts_with("export WARD_ADMIN_KEY=ward_live_ak_..."), "{}", blocks[1]);
+
+    let dir = tempfile::tempdir().unwrap();
+    let addr = format!("127.0.0.1:{}", free_port());
+    let local = |s: &str| s.replace("cargo run --release --", WARD).replace("127.0.0.1:7878", &addr);
+    let shell = |script: &str| {
+        let mut c = Command::new("bash");
+        c.arg("-c").arg(script).current_dir(dir.path());
+        for var in ["WARD_ADMIN_KEY", "WARD_DATA", "WARD_STORE", "WARD_CONFIG", "WARD_ENV", "WARD_LOG"] {
+            c.env_remove(var);
+        }
+        c.env("WARD_LISTEN", &addr).env("WARD_SERVER", format!("http://{addr}"));
+        c
+    };
+
+    // 1. `serve`, in the background as in its own terminal.
+    let out = dir.path().join("serve.out");
+    let mut serve = shell(&format!("exec {}", local(blocks[0].trim())))
+        .stdout(std::fs::File::create(&out).unwrap())
+        .stderr(std::fs::File::create(dir.path().join("serve.err")).unwrap())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while ureq::get(&format!("http://{addr}/healthz")).call().is_err() {
+        assert!(Instant::now() < deadline, "serve did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(dir.path().join("ward-data/master.key").exists(), "the first run creates ./ward-data");
+    let admin = std::fs::read_to_string(&out).unwrap();
+    let admin = admin.lines().find(|l| l.starts_with("ward_live_ak_")).expect("serve printed the admin key");
+
+    // 2–4 in one shell, as in the second terminal: the export with the printed key, the curl
+    // calls, then each CLI line with its exit status.
+    let export = blocks[1].replace("ward_live_ak_...", admin);
+    let cli: String = blocks[3]
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| format!("({}\n); echo \"[exit $?]\"\n", local(l)))
+        .collect();
+    let script = format!("{export}\n{}\n{cli}", local(blocks[2]));
+    let run = shell(&script).output().unwrap();
+    let _ = serve.kill();
+    let _ = serve.wait();
+    let text = String::from_utf8_lossy(&run.stdout).to_string();
+    let errors = String::from_utf8_lossy(&run.stderr);
+    assert!(text.contains(r#""subject":"alice""#) && text.contains(r#""status":"active""#), "{text}{errors}");
+    assert!(
+        text.contains(r#""reason":"insufficient_scope""#)
+            && text.contains("missing scope(s): write; the key has: read"),
+        "{text}{errors}"
+    );
+    let exits: Vec<&str> = text.lines().filter(|l| l.starts_with("[exit ")).collect();
+    assert_eq!(exits, ["[exit 0]", "[exit 0]", "[exit 0]", "[exit 1]"], "{text}{errors}");
+    assert!(text.contains("carol") && text.contains("checksum_mismatch"), "{text}{errors}");
+}
