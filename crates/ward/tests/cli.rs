@@ -202,8 +202,40 @@ fn revoke_survives_kill_9(store: &[&str]) {
 
 #[test]
 fn no_secret_reaches_the_log_or_the_database_files() {
+    // SQLite: the log, the database file and its WAL.
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &[], "leak");
+    let (keys, log) = exercise_keys_and_kill(dir.path(), &[]);
+    let mut files = vec![("log".to_string(), log.into_bytes())];
+    for entry in std::fs::read_dir(dir.path().join("data")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != "master.key" {
+            files.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+        }
+    }
+    assert!(files.len() >= 3, "log, database and WAL were read");
+    assert_no_secret(&keys, &files);
+
+    // PostgreSQL: the log and a dump of the database.
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let Some(db) = rt.block_on(ward_testkit::postgres::fresh_database()) else {
+        ward_testkit::postgres::note_skipped("no secret in the log or a dump on PostgreSQL");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (keys, log) = exercise_keys_and_kill(dir.path(), &["--store", &db.url]);
+    let dump = rt.block_on(db.dump());
+    let id = &keys[1]["ward_live_ak_".len().."ward_live_ak_".len() + 16];
+    assert!(dump.contains(id), "the dump holds the keys' rows");
+    assert_no_secret(
+        &keys,
+        &[("log".to_string(), log.into_bytes()), ("pg_dump".to_string(), dump.into_bytes())],
+    );
+}
+
+/// Creates, verifies (well and tampered, over HTTP and the CLI) and revokes keys on a server
+/// logging at trace level, then kills it; returns every key and the server's log.
+fn exercise_keys_and_kill(dir: &Path, store: &[&str]) -> (Vec<String>, String) {
+    let server = Server::start(dir, store, "leak");
     let admin = server.admin_key();
     let mut keys = vec![admin.clone()];
     for i in 0..3 {
@@ -228,19 +260,13 @@ fn no_secret_reaches_the_log_or_the_database_files() {
     server.post(&format!("/v1/keys/{id}/revoke"), &admin, json!({}));
     let log = server.kill_9();
     assert!(log.contains("api key created"), "the log was captured at trace level");
+    (keys, log)
+}
 
-    let data = dir.path().join("data");
-    let mut files = vec![("log".to_string(), log.into_bytes())];
-    for entry in std::fs::read_dir(&data).unwrap() {
-        let path = entry.unwrap().path();
-        if path.file_name().unwrap() != "master.key" {
-            files.push((path.display().to_string(), std::fs::read(&path).unwrap()));
-        }
-    }
-    assert!(files.len() >= 3, "log, database and WAL were read");
-    for k in &keys {
+fn assert_no_secret(keys: &[String], files: &[(String, Vec<u8>)]) {
+    for k in keys {
         let secret = secret_of(k);
-        for (name, bytes) in &files {
+        for (name, bytes) in files {
             let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
             assert!(!found, "a key secret appears in {name}");
         }
