@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Load test of POST /v1/verify: Ward against a trivial axum baseline, measured in the same run.
 #
-# Builds release, starts a fresh Ward (SQLite in a temporary directory) and the `baseline` example
+# Builds both servers (release profile by default), starts a fresh Ward (SQLite in a temporary directory) and the `baseline` example
 # (crates/ward-server/examples/baseline.rs: parse the JSON body, answer {"valid":true}), creates one
 # unlimited API key, checks that Ward really answers "valid":true for it, then runs wrk against the
 # baseline first and Ward second with the same settings and prints requests/s, latency and the
@@ -22,6 +22,7 @@
 #                    with wrk for a core and the ratio is one of server CPU per request
 #   WARD_PORT=18787  BASE_PORT=18788   loopback ports
 #   TARGET=0.8       the ratio ward/baseline to reach
+#   PROFILE=release  the cargo profile both servers are built with (`dist`: with LTO, Cargo.toml)
 set -euo pipefail
 
 DURATION=${DURATION:-10s}
@@ -33,6 +34,7 @@ PIN=${PIN:-0}
 WARD_PORT=${WARD_PORT:-18787}
 BASE_PORT=${BASE_PORT:-18788}
 TARGET=${TARGET:-0.8}
+PROFILE=${PROFILE:-release}
 
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -60,12 +62,12 @@ if [ "$PIN" = 1 ]; then
   server=(taskset -c "1-$((cpus - 1))")
 fi
 
-echo "== building release (ward binary, baseline example)"
-cargo build --release --quiet -p ward --bin ward -p ward-server --example baseline
+echo "== building with the $PROFILE profile (ward binary, baseline example)"
+cargo build --profile "$PROFILE" --quiet -p ward --bin ward -p ward-server --example baseline
 target_dir=$(cargo metadata --format-version 1 --no-deps | sed -n 's/.*"target_directory":"\([^"]*\)".*/\1/p')
 target_dir=${target_dir:-$root/target}
-ward_bin="$target_dir/release/ward"
-base_bin="$target_dir/release/examples/baseline"
+ward_bin="$target_dir/$PROFILE/ward"
+base_bin="$target_dir/$PROFILE/examples/baseline"
 
 work=$(mktemp -d)
 pids=()
