@@ -1,4 +1,5 @@
-//! The opaque token format shared by API keys (and, later, sessions and one-time tokens).
+//! The opaque token format of every kind Ward issues itself: API keys, sessions, one-time tokens,
+//! refresh tokens and OAuth client secrets.
 //!
 //! ```text
 //! ward_live_ak_3kTMd9sPq2LrXw8Z  h7GmQ2...32 chars...  0aZ91k
