@@ -4,11 +4,12 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use axum::http::HeaderMap;
 use serde::de::DeserializeOwned;
+use ward_core::token::ID_LEN;
 use ward_core::{ApiKey, Reason, TokenKind, Verdict};
 
 use crate::problem::ApiError;
@@ -47,6 +48,29 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+    }
+}
+
+/// A record's id from the path. Every id Ward makes is 16 letters and digits (`token::ID_LEN`), so
+/// anything else names no record and is answered `404` at once, the same on every store, without
+/// asking one.
+#[derive(Debug)]
+pub struct RecordId(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for RecordId {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path(id) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::BadRequest(format!("bad path: {}", e.body_text())))?;
+        if id.len() == ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            Ok(RecordId(id))
+        } else {
+            Err(ApiError::NotFound(format!(
+                "no record has the id {id:?}: Ward ids are {ID_LEN} letters and digits"
+            )))
+        }
     }
 }
 

@@ -101,6 +101,11 @@ pub struct OAuthErrorBody {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
+        if let StoreError::Unrepresentable(m) = &e {
+            return ApiError::BadRequest(format!(
+                "the request holds text that cannot be stored or looked up (a NUL character?): {m}"
+            ));
+        }
         tracing::warn!(error = %e, "store error");
         ApiError::Unavailable(e.to_string())
     }

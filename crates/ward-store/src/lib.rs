@@ -42,12 +42,20 @@ pub enum StoreError {
     /// The store URL is not one Ward understands.
     #[error("unsupported store URL: {0}")]
     BadUrl(String),
+    /// A value in the request cannot be stored or looked up at all (PostgreSQL refuses the NUL
+    /// character in text): a fault of the input, not of the store.
+    #[error("the store cannot hold a value given: {0}")]
+    Unrepresentable(String),
 }
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
         match &e {
             sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict,
+            // PostgreSQL's character_not_in_repertoire and untranslatable_character.
+            sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("22021" | "22P05")) => {
+                StoreError::Unrepresentable(db.message().to_string())
+            }
             sqlx::Error::ColumnDecode { .. } | sqlx::Error::Decode(_) | sqlx::Error::ColumnNotFound(_) => {
                 StoreError::Corrupt(e.to_string())
             }

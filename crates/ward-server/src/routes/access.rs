@@ -183,8 +183,10 @@ pub async fn revoke(
         (None, None, Some(f)) => (DenyKind::Family, f),
         _ => return Err(ApiError::BadRequest("give exactly one of `token`, `jti` or `family`".into())),
     };
-    if value.is_empty() || value.len() > 128 {
-        return Err(ApiError::BadRequest("the value to revoke must be 1 to 128 characters".into()));
+    if value.is_empty() || value.len() > 128 || !value.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ApiError::BadRequest(
+            "the value to revoke must be 1 to 128 printable ASCII characters, no spaces".into(),
+        ));
     }
     let entry = DenyEntry { kind, value: value.clone(), until, revocation: rev };
     match kind {

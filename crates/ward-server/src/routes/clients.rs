@@ -1,11 +1,11 @@
 //! `/v1/clients`: register, show and revoke OAuth clients.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
 use crate::clients::{self, ClientView, CreateClient, CreatedClient};
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, Caller, RecordId};
 use crate::problem::{ApiError, Problem};
 use crate::routes::keys::{parse_revocation, RevokeRequest};
 use crate::{AppState, SCOPE_ADMIN};
@@ -34,7 +34,7 @@ fn not_found(id: &str) -> ApiError {
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> Result<Json<ClientView>, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let c = state.store.get_client(&id).await?.ok_or_else(|| not_found(&id))?;
@@ -49,7 +49,7 @@ pub async fn show(
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> Result<Json<ClientView>, ApiError> {
     caller.require(SCOPE_ADMIN)?;

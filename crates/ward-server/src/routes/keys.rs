@@ -1,6 +1,6 @@
 //! `/v1/keys`: create, read, list, revoke, disable and enable API keys.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use ward_core::{Revocation, RevokeReason};
 use ward_store::KeyFilter;
 
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, Caller, RecordId};
 use crate::keys::{self, CreateKey, CreatedKey, KeyView};
 use crate::problem::{ApiError, Problem};
 use crate::{AppState, SCOPE_ADMIN};
@@ -66,6 +66,9 @@ pub async fn list(
     if !(1..=MAX_LIST).contains(&limit) {
         return Err(ApiError::BadRequest(format!("`limit` must be between 1 and {MAX_LIST}")));
     }
+    if let Some(subject) = &q.subject {
+        keys::check_label("subject", subject)?;
+    }
     let now = state.clock.now();
     let expiring_before = match q.expiring_within {
         Some(s) if s < 1 => {
@@ -90,7 +93,7 @@ fn not_found(id: &str) -> ApiError {
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let key = state.store.get_api_key(&id).await?.ok_or_else(|| not_found(&id))?;
@@ -140,7 +143,7 @@ pub fn parse_revocation(
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
@@ -174,7 +177,7 @@ async fn set_disabled(
 pub async fn disable(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> Result<Response, ApiError> {
     set_disabled(state, caller, id, true).await
 }
@@ -186,7 +189,7 @@ pub async fn disable(
 pub async fn enable(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> Result<Response, ApiError> {
     set_disabled(state, caller, id, false).await
 }
@@ -211,7 +214,7 @@ pub const MAX_OVERLAP: i64 = 30 * 86_400;
 pub async fn rotate(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     ApiJson(req): ApiJson<RotateRequest>,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;

@@ -1,6 +1,6 @@
 //! `/v1/sessions`: create, renew, log out, list and revoke sessions.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use ward_core::{ParsedToken, Revocation, RevokeReason, Session, TokenKind};
 
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, Caller, RecordId};
 use crate::problem::{ApiError, Problem};
 use crate::routes::keys::{parse_revocation, RevokeRequest, MAX_LIST};
 use crate::sessions::{self, CreateSession, CreatedSession, SessionView};
@@ -135,6 +135,7 @@ pub async fn list(
     if !(1..=MAX_LIST).contains(&limit) {
         return Err(ApiError::BadRequest(format!("`limit` must be between 1 and {MAX_LIST}")));
     }
+    crate::keys::check_label("subject", &q.subject)?;
     let list = state.store.list_sessions(&q.subject, limit).await?;
     Ok(Json(SessionList { sessions: list.iter().map(|s| view(&state, s)).collect() }).into_response())
 }
@@ -146,7 +147,7 @@ pub async fn list(
 pub async fn show(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let s = state
@@ -164,7 +165,7 @@ pub async fn show(
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(id): Path<String>,
+    RecordId(id): RecordId,
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;

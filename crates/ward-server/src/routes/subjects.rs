@@ -43,6 +43,7 @@ pub async fn revoke(
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> Result<Json<SubjectRevoked>, ApiError> {
     caller.require(SCOPE_ADMIN)?;
+    crate::keys::check_label("subject", &subject)?;
     let rev = parse_revocation(&state, &caller, req)?;
     let signed_until = rev.at.saturating_add(state.config.access_token_max_ttl);
     let n = state.store.revoke_subject(&subject, &rev, signed_until).await?;

@@ -14,6 +14,7 @@ use ward_server::ServerConfig;
 use ward_testkit::{assert_problem, secret_part, HeaderMap, Method, StatusCode, TestApp, START};
 
 mod lifecycle;
+mod robustness;
 mod signed;
 
 ward_testkit::store_tests!(
