@@ -20,6 +20,7 @@ ward_testkit::store_tests!(
     generated_bodies_get_answers_not_server_errors,
     generated_paths_and_queries_get_answers_not_server_errors,
     text_a_store_cannot_hold_is_bad_input_not_an_outage,
+    generated_authorization_headers_get_answers_not_server_errors,
 );
 
 /// Cases per endpoint and shape.
@@ -236,5 +237,42 @@ async fn text_a_store_cannot_hold_is_bad_input_not_an_outage(app: TestApp) {
         let e = answer.unwrap_err();
         assert!(matches!(e, StoreError::Unrepresentable(_)), "{e:?}");
         assert!(matches!(ApiError::from(e), ApiError::BadRequest(_)));
+    }
+}
+
+async fn generated_authorization_headers_get_answers_not_server_errors(app: TestApp) {
+    let mut runner = runner();
+    let prefix = prop_oneof![Just("Bearer "), Just("bearer "), Just("Basic "), Just(""), Just("Bearer  ")];
+    let rest = prop_oneof![
+        text().prop_map(String::into_bytes),
+        prop::collection::vec(0x20u8..=0xff, 0..80),
+        Just(app.admin_token().as_bytes().to_vec()),
+    ];
+    for _ in 0..CASES * 4 {
+        let mut value = draw(&mut runner, &prefix).as_bytes().to_vec();
+        value.extend(draw(&mut runner, &rest));
+        // Only what can travel as a header value at all (no control characters).
+        let Ok(header) = axum::http::HeaderValue::from_bytes(&value) else { continue };
+        for (path, body) in
+            [("/v1/verify", json!({"token": "ward_live_ak_x"})), ("/v1/keys", json!({"subject": "s"}))]
+        {
+            let req = axum::http::Request::post(path)
+                .header("authorization", header.clone())
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap();
+            let shown = String::from_utf8_lossy(&value).to_string();
+            let Ok((status, headers, answer)) =
+                tokio::time::timeout(Duration::from_secs(10), app.send(req)).await
+            else {
+                panic!("POST {path} with Authorization {shown:?} did not answer within 10 s");
+            };
+            assert!(
+                status.is_success() || status.is_client_error(),
+                "POST {path} with Authorization {shown:?} answered {status}: {answer}"
+            );
+            let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
+            assert!(ct.contains("json"), "POST {path} with Authorization {shown:?}: {status} {ct}");
+        }
     }
 }
