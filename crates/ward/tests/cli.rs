@@ -303,6 +303,44 @@ fn subject_revocation_survives_kill_9(store: &[&str]) {
     assert_eq!((s, v["reason"].as_str()), (200, Some("revoked")), "{v}");
 }
 
+#[test]
+fn acknowledged_redemptions_uses_and_signed_revocations_survive_kill_9() {
+    on_both_stores(redemption_uses_and_signed_revocation_survive_kill_9);
+}
+
+fn redemption_uses_and_signed_revocation_survive_kill_9(store: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    // The issuer defaults to the listen address, which changes with the restart: fix it.
+    let config = dir.path().join("ward.toml");
+    std::fs::write(&config, "version = 1\nissuer = \"https://ward.example\"\n").unwrap();
+    let args: Vec<&str> =
+        ["--config", config.to_str().unwrap()].into_iter().chain(store.iter().copied()).collect();
+    let server = Server::start(dir.path(), &args, "redeem-first");
+    let admin = server.admin_key();
+    let (s, ot) = server.post("/v1/one-time", &admin, json!({"subject": "u", "purpose": "password_reset"}));
+    assert_eq!(s, 201);
+    let redeem = json!({"token": ot["token"], "purpose": "password_reset"});
+    let (s, v) = server.post("/v1/one-time/redeem", &admin, redeem.clone());
+    assert_eq!((s, v["reason"].as_str()), (200, Some("valid")), "{v}");
+    let (s, limited) = server.post("/v1/keys", &admin, json!({"subject": "u", "uses": 2}));
+    assert_eq!(s, 201);
+    let (s, v) = server.post("/v1/verify", &admin, json!({"token": limited["key"]}));
+    assert_eq!((s, v["key"]["remaining_uses"].as_i64()), (200, Some(1)), "{v}");
+    let (s, at) = server.post("/v1/access-tokens", &admin, json!({"subject": "u", "audience": "api"}));
+    assert_eq!(s, 201, "{at}");
+    let (s, v) = server.post("/v1/access-tokens/revoke", &admin, json!({"token": at["access_token"]}));
+    assert_eq!(s, 200, "{v}");
+    server.kill_9();
+
+    let server = Server::start(dir.path(), &args, "redeem-second");
+    let (s, v) = server.post("/v1/one-time/redeem", &admin, redeem);
+    assert_eq!((s, v["reason"].as_str()), (200, Some("already_used")), "{v}");
+    let (s, v) = server.post("/v1/verify", &admin, json!({"token": limited["key"]}));
+    assert_eq!((s, v["key"]["remaining_uses"].as_i64()), (200, Some(0)), "the spent use stayed spent: {v}");
+    let (s, v) = server.post("/v1/verify", &admin, json!({"token": at["access_token"]}));
+    assert_eq!((s, v["reason"].as_str()), (200, Some("revoked")), "{v}");
+}
+
 /// Python with PyJWT and Authlib, or `None` (outside CI) to skip loudly.
 fn python_with_interop_libs() -> Option<&'static str> {
     let ok = Command::new("python3")
