@@ -30,24 +30,41 @@ fn is_json(headers: &HeaderMap) -> bool {
     )
 }
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         if !is_json(req.headers()) {
             return Err(ApiError::UnsupportedMediaType("expected `Content-Type: application/json`".into()));
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e| match e {
-            BytesRejection::FailedToBufferBody(f)
-                if f.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
-            {
-                ApiError::PayloadTooLarge
-            }
-            other => ApiError::BadRequest(format!("could not read the body: {other}")),
-        })?;
+        let RawBody(bytes) = RawBody::from_request(req, state).await?;
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
+    }
+}
+
+/// The request body, read within the size limit (`413` beyond it) and within
+/// `body_read_timeout` (`408` for a client that stops sending).
+#[derive(Debug)]
+pub struct RawBody(pub Bytes);
+
+impl FromRequest<AppState> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        // The timer is only registered if the body is not already there when first polled.
+        let read = tokio::time::timeout(state.config.body_read_timeout, Bytes::from_request(req, state));
+        match read.await {
+            Ok(Ok(bytes)) => Ok(RawBody(bytes)),
+            Ok(Err(BytesRejection::FailedToBufferBody(f)))
+                if f.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE =>
+            {
+                Err(ApiError::PayloadTooLarge)
+            }
+            Ok(Err(other)) => Err(ApiError::BadRequest(format!("could not read the body: {other}"))),
+            Err(_) => Err(ApiError::RequestTimeout(state.config.body_read_timeout)),
+        }
     }
 }
 

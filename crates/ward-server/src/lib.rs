@@ -26,6 +26,7 @@ pub mod onetime;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod serve;
 pub mod sessions;
 pub mod verifier;
 pub mod views;
@@ -49,6 +50,11 @@ pub struct ServerConfig {
     pub cache_capacity: usize,
     /// The largest request body accepted, in bytes.
     pub max_body_bytes: usize,
+    /// How long a client may take to send a request's head (and, on a kept-alive connection, to
+    /// start the next one) before the connection is closed; `None` for no limit ([`serve`]).
+    pub header_read_timeout: Option<Duration>,
+    /// How long a client may take to send a request's body before it is answered `408`.
+    pub body_read_timeout: Duration,
     /// Whether `POST /v1/verify` answers callers without a Ward key (with the RFC 6750 category only).
     pub allow_anonymous_verify: bool,
     /// Whether every request gets a tracing span (tower-http `TraceLayer`). It logs at `debug`
@@ -107,6 +113,8 @@ impl Default for ServerConfig {
             cache_ttl: Duration::from_secs(5),
             cache_capacity: 100_000,
             max_body_bytes: 64 * 1024,
+            header_read_timeout: Some(Duration::from_secs(30)),
+            body_read_timeout: Duration::from_secs(30),
             allow_anonymous_verify: true,
             trace_requests: false,
             session_idle_timeout: 30 * 60,

@@ -47,6 +47,8 @@ pub enum ApiError {
     UnsupportedMediaType(String),
     /// The body is larger than the configured limit.
     PayloadTooLarge,
+    /// The client did not send the whole body within this time.
+    RequestTimeout(std::time::Duration),
     /// No such resource.
     NotFound(String),
     /// The store could not be reached: never reported as a verdict on a token.
@@ -219,6 +221,14 @@ impl IntoResponse for ApiError {
                 "The request body is too large.",
                 None,
                 Some("Send a smaller body; Ward's requests are small.".into()),
+            ),
+            ApiError::RequestTimeout(limit) => problem(
+                StatusCode::REQUEST_TIMEOUT,
+                "request_timeout",
+                "problem",
+                "The request body did not arrive in time.",
+                Some(format!("the body was not complete after {} seconds", limit.as_secs())),
+                Some("Send the whole body at once; check the Content-Length the client sends.".into()),
             ),
             ApiError::Token(v) if v.reason == Reason::Unavailable => {
                 ApiError::Unavailable(v.detail.unwrap_or_default()).into_response()

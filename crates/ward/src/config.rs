@@ -31,6 +31,11 @@ pub struct FileConfig {
     pub cache_ttl_secs: Option<u64>,
     /// Largest request body in bytes.
     pub max_body_bytes: Option<usize>,
+    /// Seconds a client may take to send a request head, or to start the next request on an
+    /// idle connection (30; 0 turns the limit off, for a proxy in front that has its own).
+    pub header_read_timeout_secs: Option<u64>,
+    /// Seconds a client may take to send a request body (30).
+    pub body_read_timeout_secs: Option<u64>,
     /// Whether callers without a Ward key may call `POST /v1/verify` (they get categories only).
     pub allow_anonymous_verify: Option<bool>,
     /// A `tracing` filter, e.g. `info` or `ward=debug`.
@@ -142,6 +147,17 @@ impl Config {
         if !(1024..=16 * 1024 * 1024).contains(&max_body_bytes) {
             bail!("max_body_bytes must be between 1024 and 16777216");
         }
+        let header_read_timeout = match file.header_read_timeout_secs {
+            None => defaults.header_read_timeout,
+            Some(0) => None,
+            Some(s) if s > 3600 => bail!("header_read_timeout_secs must be at most 3600"),
+            Some(s) => Some(Duration::from_secs(s)),
+        };
+        let body_read_timeout = match file.body_read_timeout_secs {
+            None => defaults.body_read_timeout,
+            Some(s) if !(1..=3600).contains(&s) => bail!("body_read_timeout_secs must be between 1 and 3600"),
+            Some(s) => Duration::from_secs(s),
+        };
         let positive = |name: &str, v: Option<i64>, default: i64| -> Result<i64> {
             match v {
                 Some(n) if n < 1 => bail!("{name} must be at least 1"),
@@ -234,6 +250,8 @@ impl Config {
                 env,
                 cache_ttl,
                 max_body_bytes,
+                header_read_timeout,
+                body_read_timeout,
                 allow_anonymous_verify: file
                     .allow_anonymous_verify
                     .unwrap_or(defaults.allow_anonymous_verify),

@@ -138,7 +138,9 @@ async fn serve(cfg: Config) -> Result<()> {
         env = %cfg.server.env,
         "ward is serving"
     );
-    axum::serve(listener, ward_server::app(opened.state)).with_graceful_shutdown(shutdown()).await?;
+    let header_read_timeout = state.config.header_read_timeout;
+    ward_server::serve::serve(listener, ward_server::app(opened.state), header_read_timeout, shutdown())
+        .await;
     if let Err(e) = ward_server::maintenance::flush_activity(&state).await {
         tracing::warn!(error = %e, "could not write the last activity before stopping");
     }

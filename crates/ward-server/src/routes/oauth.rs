@@ -1,7 +1,6 @@
 //! The OAuth 2.0 surface: token (RFC 6749), introspection (RFC 7662), revocation (RFC 7009),
 //! authorization-server metadata (RFC 8414) and the JWKS (RFC 7517).
 
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, PRAGMA};
 use axum::http::{HeaderMap, HeaderValue};
@@ -17,6 +16,7 @@ use ward_core::{ParsedToken, Reason, Revocation, RevokeReason, TokenKind, Verdic
 
 use crate::access::{self, Format, Grant, TokenResponse};
 use crate::clients::{authenticate, ClientAuthError};
+use crate::extract::RawBody;
 use crate::problem::{ApiError, OAuthError};
 use crate::verifier::{Checked, Verified};
 use crate::{AppState, SCOPE_VERIFY};
@@ -139,7 +139,7 @@ fn requested_scopes(form: &Form, allowed: &[String]) -> Result<Vec<String>, OAut
 pub async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let form = Form::parse(&headers, &body).map_err(oauth)?;
     let grant_type = form
@@ -338,7 +338,7 @@ async fn introspect_token(state: &AppState, token: &str) -> Result<Introspection
 pub async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let form = Form::parse(&headers, &body).map_err(oauth)?;
     let authenticated = introspection_caller(&state, &headers, &form).await?;
@@ -374,7 +374,7 @@ pub async fn introspect(
 pub async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let form = Form::parse(&headers, &body).map_err(oauth)?;
     let client = require_client(&state, &headers, &form).await?;

@@ -16,6 +16,7 @@ use ward_testkit::{assert_problem, secret_part, HeaderMap, Method, StatusCode, T
 mod lifecycle;
 mod robustness;
 mod signed;
+mod slow_clients;
 
 ward_testkit::store_tests!(
     // verdicts

@@ -1,0 +1,63 @@
+//! Serving the app on a socket, with limits on slow clients.
+//!
+//! `axum::serve` arms no timer, so a client that sends a request head a byte at a time, or never
+//! finishes it, holds its connection for ever (slowloris). Here every connection gets hyper's
+//! header-read timeout: the head of each request, and the wait for the next one on a kept-alive
+//! connection, must complete within `header_read_timeout` or the connection is closed. Bodies have
+//! their own limit, `body_read_timeout`, applied where a handler reads one (`extract::RawBody`).
+//! Stopping is graceful: the listener closes, requests in flight finish, idle connections close.
+
+use std::future::Future;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::Router;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
+use tokio::net::TcpListener;
+use tower::ServiceExt as _;
+
+/// Serves `app` on `listener` until `shutdown` completes, then waits for requests in flight.
+/// `header_read_timeout` of `None` turns the slow-client limit off (behind a proxy that has one).
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    header_read_timeout: Option<Duration>,
+    shutdown: impl Future<Output = ()>,
+) {
+    let graceful = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                // Out of file descriptors and the like: wait a little rather than spin.
+                Err(e) => {
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let service =
+            TowerToHyperService::new(app.clone().map_request(|r: Request<Incoming>| r.map(Body::new)));
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        if let Some(limit) = header_read_timeout {
+            builder.http1().timer(TokioTimer::new()).header_read_timeout(limit);
+            builder.http2().timer(TokioTimer::new());
+        }
+        let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
