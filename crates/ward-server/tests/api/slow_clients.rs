@@ -21,7 +21,13 @@ use ward_testkit::{assert_problem, StatusCode, TestApp};
 async fn serving(header_read_timeout: Option<Duration>) -> std::net::SocketAddr {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let app = Router::new().route("/healthz", get(|| async { "ok" }));
+    let app = Router::new().route("/healthz", get(|| async { "ok" })).route(
+        "/slow",
+        get(|| async {
+            tokio::time::sleep(Duration::from_secs(45)).await;
+            "done"
+        }),
+    );
     tokio::spawn(ward_server::serve::serve(listener, app, header_read_timeout, std::future::pending()));
     addr
 }
@@ -56,13 +62,26 @@ async fn a_request_head_that_stops_half_way_is_cut_off_after_the_timeout() {
         "the connection is closed (or told 408): {}",
         String::from_utf8_lossy(&reply)
     );
+    // The watchdog looks once a second.
     assert!(
-        waited >= Duration::from_secs(30) && waited < Duration::from_secs(31),
+        waited >= Duration::from_secs(30) && waited <= Duration::from_secs(32),
         "after the timeout: {waited:?}"
     );
 
     // The kept-alive connection that finished its request is closed once idle that long too.
     assert!(answer(&mut whole).await.is_empty());
+}
+
+#[tokio::test]
+async fn a_request_in_progress_is_not_cut_off_however_long_it_takes() {
+    tokio::time::pause();
+    let addr = serving(Some(Duration::from_secs(30))).await;
+    let mut c = TcpStream::connect(addr).await.unwrap();
+    c.write_all(b"GET /slow HTTP/1.1\r\nHost: ward\r\n\r\n").await.unwrap();
+    let started = Instant::now();
+    let reply = answer(&mut c).await;
+    assert!(reply.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&reply));
+    assert!(started.elapsed() >= Duration::from_secs(45));
 }
 
 #[tokio::test]
