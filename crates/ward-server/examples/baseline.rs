@@ -1,7 +1,8 @@
 //! The load test's baseline: the least an axum server can do for `POST /v1/verify`.
 //!
 //! It reads the body as JSON (`serde_json::Value`) and answers `{"valid":true}`, on the same axum
-//! and tokio (multi-thread) as Ward, with no state, no logging and no middleware. `scripts/load.sh`
+//! and tokio (multi-thread) as Ward and served by the same `ward_server::serve` (with its limit on
+//! slow clients), with no state, no logging and no middleware. `scripts/load.sh`
 //! measures it and Ward in one run, so the ratio of the two shows what Ward's own work costs over
 //! HTTP, JSON and the runtime.
 //!
@@ -27,6 +28,8 @@ fn main() {
         let listener = tokio::net::TcpListener::bind(&addr).await.expect("bind the listen address");
         eprintln!("baseline listening on {addr}");
         let app = Router::new().route("/v1/verify", post(verify));
-        axum::serve(listener, app).await.expect("serve");
+        // Served as Ward is served, with the same limit on slow clients (`ward_server::serve`).
+        let header_read_timeout = ward_server::ServerConfig::default().header_read_timeout;
+        ward_server::serve::serve(listener, app, header_read_timeout, std::future::pending()).await;
     });
 }
