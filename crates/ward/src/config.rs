@@ -299,8 +299,35 @@ mod tests {
     }
 
     #[test]
+    fn the_readme_example_file_loads_and_means_the_defaults() {
+        let readme = include_str!("../../../README.md");
+        let example =
+            readme.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).expect("a toml block");
+        let (_d, o) = with_file(example);
+        let c = Config::load(&o, None, None).expect("the README's example loads");
+        let d = ServerConfig::default();
+        assert_eq!(c.server.header_read_timeout, d.header_read_timeout);
+        assert_eq!(c.server.body_read_timeout, d.body_read_timeout);
+        assert_eq!(c.server.max_body_bytes, d.max_body_bytes);
+        assert_eq!(c.server.cache_ttl, d.cache_ttl);
+        let (_d, o) = with_file("version = 1\nheader_read_timeout_secs = 0\nbody_read_timeout_secs = 5\n");
+        let c = Config::load(&o, None, None).expect("loads");
+        assert_eq!(
+            (c.server.header_read_timeout, c.server.body_read_timeout),
+            (None, Duration::from_secs(5))
+        );
+    }
+
+    #[test]
     fn bad_values_are_refused_with_a_reason() {
-        for bad in ["version = 2", "env = \"Live!\"", "cache_ttl_secs = 100000", "nonsense = 1"] {
+        for bad in [
+            "version = 2",
+            "env = \"Live!\"",
+            "cache_ttl_secs = 100000",
+            "nonsense = 1",
+            "body_read_timeout_secs = 0",
+            "header_read_timeout_secs = 100000",
+        ] {
             let (_d, o) = with_file(bad);
             assert!(Config::load(&o, None, None).is_err(), "{bad} accepted");
         }
