@@ -78,9 +78,7 @@ impl<S: Send + Sync> FromRequestParts<S> for RecordId {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        let Path(id) = Path::<String>::from_request_parts(parts, state)
-            .await
-            .map_err(|e| ApiError::BadRequest(format!("bad path: {}", e.body_text())))?;
+        let id = path_text(parts, state).await?;
         if id.len() == ID_LEN && id.bytes().all(|b| b.is_ascii_alphanumeric()) {
             Ok(RecordId(id))
         } else {
@@ -89,6 +87,28 @@ impl<S: Send + Sync> FromRequestParts<S> for RecordId {
             )))
         }
     }
+}
+
+/// A subject from the path, as text. Axum's own `Path<String>` answers a segment that does not
+/// decode to UTF-8 (`%FF`) with a plain-text 400; this answers it as a problem, like every other
+/// bad request. The handler still checks the text as a label.
+#[derive(Debug)]
+pub struct SubjectPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for SubjectPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        Ok(SubjectPath(path_text(parts, state).await?))
+    }
+}
+
+/// The route's one path parameter as text; a segment that does not decode (`%FF`) is a problem.
+async fn path_text<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<String, ApiError> {
+    let Path(text) = Path::<String>::from_request_parts(parts, state)
+        .await
+        .map_err(|e| ApiError::BadRequest(format!("bad path: {}", e.body_text())))?;
+    Ok(text)
 }
 
 /// Who is calling: the verified Ward key from `Authorization: Bearer`, or nobody.

@@ -1,11 +1,11 @@
 //! `/v1/subjects/{subject}/revoke`: the offboarding case.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::extract::{ApiJson, Caller};
+use crate::extract::{ApiJson, Caller, SubjectPath};
 use crate::problem::{ApiError, Problem};
 use crate::routes::keys::{parse_revocation, RevokeRequest};
 use crate::{AppState, SCOPE_ADMIN};
@@ -39,7 +39,7 @@ pub struct SubjectRevoked {
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
-    Path(subject): Path<String>,
+    SubjectPath(subject): SubjectPath,
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> Result<Json<SubjectRevoked>, ApiError> {
     caller.require(SCOPE_ADMIN)?;

@@ -202,8 +202,11 @@ fn encoded(s: &str) -> String {
 async fn generated_paths_and_queries_get_answers_not_server_errors(app: TestApp) {
     let mut runner = runner();
     let segment = text();
-    for _ in 0..CASES {
-        let s = encoded(&draw(&mut runner, &segment));
+    // Percent-encodings that decode to no text at all (found by `fuzz/`'s `http_api`: a subject
+    // of `%dd` was answered in plain text).
+    let undecodable = ["%FF", "a%C3", "%dd%dd", "%ED%A0%80", "%", "%zz", "%C0%AF"].map(String::from);
+    let generated: Vec<String> = (0..CASES).map(|_| encoded(&draw(&mut runner, &segment))).collect();
+    for s in undecodable.into_iter().chain(generated) {
         for (method, path) in [
             (Method::GET, format!("/v1/keys/{s}")),
             (Method::POST, format!("/v1/keys/{s}/disable")),
