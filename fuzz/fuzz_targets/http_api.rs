@@ -1,4 +1,4 @@
-//! The whole HTTP app (SQLite store, in process) on arbitrary requests: whatever the method, path,
+//! The whole HTTP app (SQLite store, or PostgreSQL with `WARD_FUZZ_BACKEND=postgres`; in process) on arbitrary requests: whatever the method, path,
 //! caller and body, the answer is a success or a 4xx whose JSON body says why; never a 5xx, a
 //! panic or a hang (libFuzzer's `-timeout` catches a hang).
 //!
@@ -12,7 +12,7 @@ use std::sync::OnceLock;
 use axum::body::Body;
 use axum::http::{Method, Request};
 use libfuzzer_sys::fuzz_target;
-use ward_testkit::TestApp;
+use ward_testkit::{Backend, TestApp};
 
 const ROUTES: &[&str] = &[
     "/v1/keys",
@@ -45,7 +45,8 @@ const ROUTES: &[&str] = &[
     "",
 ];
 
-const METHODS: &[Method] = &[Method::POST, Method::GET, Method::DELETE, Method::PUT, Method::PATCH];
+const METHODS: &[Method] =
+    &[Method::POST, Method::GET, Method::DELETE, Method::PUT, Method::PATCH, Method::OPTIONS, Method::HEAD];
 
 const CONTENT_TYPES: &[Option<&str>] =
     &[Some("application/json"), Some("application/x-www-form-urlencoded"), Some("text/plain"), None];
@@ -64,7 +65,12 @@ fn world() -> &'static World {
     WORLD.get_or_init(|| {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
         let (app, key, id) = rt.block_on(async {
-            let app = TestApp::sqlite().await;
+            // `WARD_FUZZ_BACKEND=postgres` runs it on a throwaway PostgreSQL cluster instead.
+            let backend = match std::env::var("WARD_FUZZ_BACKEND").as_deref() {
+                Ok("postgres") => Backend::Postgres,
+                _ => Backend::Sqlite,
+            };
+            let app = TestApp::start(backend).await.expect("PostgreSQL (see ward-testkit's postgres module)");
             let key = app.create_key(serde_json::json!({"subject": "fuzz", "scopes": ["read"]})).await;
             let id = key["id"].as_str().expect("an id").to_string();
             let key = key["key"].as_str().expect("a key").to_string();
@@ -83,7 +89,10 @@ fuzz_target!(|data: &[u8]| {
     let (suffix, body) = (parts.next().unwrap_or_default(), parts.next().unwrap_or_default());
     let Ok(suffix) = std::str::from_utf8(suffix) else { return };
     let path = format!("{}{}", ROUTES[usize::from(*route) % ROUTES.len()], suffix.replace("$ID", &w.id));
-    let body = String::from_utf8_lossy(body).replace("$KEY", &w.key).replace("$ID", &w.id).into_bytes();
+    let body = match std::str::from_utf8(body) {
+        Ok(text) => text.replace("$KEY", &w.key).replace("$ID", &w.id).into_bytes(),
+        Err(_) => body.to_vec(),
+    };
 
     let mut req = Request::builder().method(method.clone()).uri(&path);
     match caller & 0x0F {
@@ -103,7 +112,8 @@ fuzz_target!(|data: &[u8]| {
         status.is_success() || status.is_client_error(),
         "{method} {path} with {shown} answered {status}: {answer}"
     );
-    if status.is_client_error() {
+    // An answer to HEAD has no body by definition.
+    if status.is_client_error() && method != Method::HEAD {
         let ct = headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default();
         assert!(ct.contains("json"), "{method} {path} with {shown}: a {status} without a JSON body ({ct})");
         let why = ["reason", "error", "detail", "title"].iter().any(|k| answer.get(k).is_some());
