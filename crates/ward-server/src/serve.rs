@@ -12,6 +12,7 @@
 //! The load test's baseline is served by this same function, so the ratio compares like with like.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::body::Body;
@@ -23,6 +24,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
+use tokio::sync::Notify;
 use tower::ServiceExt as _;
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for requests in flight.
@@ -48,8 +50,13 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let service =
-            TowerToHyperService::new(app.clone().map_request(|r: Request<Incoming>| r.map(Body::new)));
+        // Told of every request on this connection; only the first is waited for.
+        let arrived = Arc::new(Notify::new());
+        let told = arrived.clone();
+        let service = TowerToHyperService::new(app.clone().map_request(move |r: Request<Incoming>| {
+            told.notify_one();
+            r.map(Body::new)
+        }));
         let mut builder = auto::Builder::new(TokioExecutor::new());
         if let Some(limit) = header_read_timeout {
             builder.http1().timer(TokioTimer::new()).header_read_timeout(limit);
@@ -57,11 +64,27 @@ pub async fn serve(
         }
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
         tokio::spawn(async move {
-            if let Err(e) = connection.await {
-                tracing::debug!(error = %e, "connection ended with an error");
+            let mut connection = std::pin::pin!(connection);
+            // hyper's header timer starts once it knows the protocol; a client that sends nothing,
+            // or a few bytes that could still begin the HTTP/2 preface, would be waited for
+            // forever. So the first request must arrive within the limit too, or the connection is
+            // dropped (closed). Later waits are hyper's own timer (HTTP/1).
+            if let Some(limit) = header_read_timeout {
+                tokio::select! {
+                    ended = &mut connection => return log_end(ended),
+                    () = arrived.notified() => {}
+                    () = tokio::time::sleep(limit) => return,
+                }
             }
+            log_end(connection.await);
         });
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+fn log_end<E: std::fmt::Display>(ended: Result<(), E>) {
+    if let Err(e) = ended {
+        tracing::debug!(error = %e, "connection ended with an error");
+    }
 }

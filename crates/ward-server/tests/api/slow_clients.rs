@@ -90,6 +90,27 @@ async fn a_request_head_that_stops_half_way_is_cut_off_after_the_timeout() {
 }
 
 #[tokio::test]
+async fn a_connection_that_sends_nothing_is_closed_after_the_timeout() {
+    tokio::time::pause();
+    let addr = serving(Some(Duration::from_secs(30))).await;
+    for first in [&b""[..], b"P", b"PRI * HTTP/2.0\r\n"] {
+        let mut silent = send(addr, first).await;
+        let started = Instant::now();
+        let reply = answer(&mut silent).await;
+        let waited = started.elapsed();
+        assert!(
+            reply.is_empty() || reply.starts_with(b"HTTP/1.1 408"),
+            "{}",
+            String::from_utf8_lossy(&reply)
+        );
+        assert!(
+            waited >= Duration::from_secs(30) && waited <= Duration::from_secs(32),
+            "sent {first:?}, closed after {waited:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_request_in_progress_is_not_cut_off_however_long_it_takes() {
     tokio::time::pause();
     let addr = serving(Some(Duration::from_secs(30))).await;
