@@ -3,7 +3,10 @@
 //! `axum::serve` arms no timer, so a client that sends a request head a byte at a time, or never
 //! finishes it, holds its connection for ever (slowloris). Here every connection gets hyper's
 //! header-read timeout: the head of each request, and the wait for the next one on a kept-alive
-//! connection, must complete within `header_read_timeout` or the connection is closed. Bodies have
+//! connection, must complete within `header_read_timeout` or the connection is closed. A new
+//! connection's first request must arrive within it too, whatever the protocol turns out to be
+//! (hyper's timer only starts once the protocol is known, so a client that sends nothing would
+//! otherwise be waited for). Bodies have
 //! their own limit, `body_read_timeout`, applied where a handler reads one (`extract::RawBody`).
 //! Stopping is graceful: the listener closes, requests in flight finish, idle connections close.
 //!
