@@ -26,6 +26,7 @@ ward_testkit::store_tests!(
     revoking_a_subject_reaches_every_kind,
     tombstones_keep_the_story_after_the_sweep,
     bad_lifecycle_requests_are_problems,
+    an_outage_is_unavailable_for_every_kind_not_a_verdict,
 );
 
 async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
@@ -468,4 +469,42 @@ async fn bad_lifecycle_requests_are_problems(app: TestApp) {
         app.get("/v1/sessions?subject=x").await["sessions"].as_array().unwrap().is_empty(),
         "nothing was created"
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// store outages
+// ---------------------------------------------------------------------------------------------
+
+async fn an_outage_is_unavailable_for_every_kind_not_a_verdict(app: TestApp) {
+    let session = token(&created(&app, "/v1/sessions", json!({"subject": "olga"})).await);
+    let one_time =
+        token(&created(&app, "/v1/one-time", json!({"subject": "olga", "purpose": "magic_link"})).await);
+    let pair =
+        created(&app, "/v1/access-tokens", json!({"subject": "olga", "audience": "api", "refresh": true}))
+            .await;
+    let refresh = pair["refresh_token"].as_str().unwrap().to_string();
+    app.close_store().await;
+
+    // The admin caller was verified just now and is cached, so each call reaches its own store
+    // read; were it not, the caller's check would answer `unavailable` just the same.
+    let calls = [
+        ("/v1/verify", json!({"token": session})),
+        ("/v1/sessions/renew", json!({"token": session})),
+        ("/v1/sessions/revoke", json!({"token": session})),
+        ("/v1/one-time/redeem", json!({"token": one_time, "purpose": "magic_link"})),
+        ("/v1/access-tokens/refresh", json!({"refresh_token": refresh})),
+        ("/v1/access-tokens/revoke", json!({"token": refresh})),
+        ("/v1/keys", json!({"subject": "olga"})),
+        ("/v1/sessions", json!({"subject": "olga"})),
+        ("/v1/one-time", json!({"subject": "olga", "purpose": "magic_link"})),
+        ("/v1/subjects/olga/revoke", json!({"reason": "offboarded"})),
+    ];
+    for (path, body) in calls {
+        let (status, v) = post(&app, path, body).await;
+        assert_eq!(
+            (status, v["reason"].as_str()),
+            (StatusCode::SERVICE_UNAVAILABLE, Some("unavailable")),
+            "{path}: {v}"
+        );
+    }
 }
