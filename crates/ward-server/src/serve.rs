@@ -6,8 +6,8 @@
 //! connection, must complete within `header_read_timeout` or the connection is closed. A new
 //! connection's first request must arrive within it too, whatever the protocol turns out to be
 //! (hyper's timer only starts once the protocol is known, so a client that sends nothing would
-//! otherwise be waited for). Bodies have
-//! their own limit, `body_read_timeout`, applied where a handler reads one (`extract::RawBody`).
+//! otherwise be waited for). Bodies have their own limit, `body_read_timeout`, applied where a
+//! handler reads one (`extract::RawBody`).
 //! Stopping is graceful: the listener closes, requests in flight finish, idle connections close.
 //!
 //! hyper arms a timer for each request head, which costs about 3–4% of verify throughput
