@@ -53,11 +53,14 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        // Told of every request on this connection; only the first is waited for.
-        let arrived = Arc::new(Notify::new());
-        let told = arrived.clone();
+        // Told of every request on this connection (only the first is waited for); no limit, no
+        // telling.
+        let arrived = header_read_timeout.map(|limit| (limit, Arc::new(Notify::new())));
+        let told = arrived.as_ref().map(|(_, n)| n.clone());
         let service = TowerToHyperService::new(app.clone().map_request(move |r: Request<Incoming>| {
-            told.notify_one();
+            if let Some(n) = &told {
+                n.notify_one();
+            }
             r.map(Body::new)
         }));
         let mut builder = auto::Builder::new(TokioExecutor::new());
@@ -72,7 +75,7 @@ pub async fn serve(
             // or a few bytes that could still begin the HTTP/2 preface, would be waited for
             // forever. So the first request must arrive within the limit too, or the connection is
             // dropped (closed). Later waits are hyper's own timer (HTTP/1).
-            if let Some(limit) = header_read_timeout {
+            if let Some((limit, arrived)) = arrived {
                 tokio::select! {
                     ended = &mut connection => return log_end(ended),
                     () = arrived.notified() => {}
