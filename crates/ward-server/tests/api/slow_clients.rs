@@ -61,6 +61,25 @@ async fn answer(c: &mut TcpStream) -> Vec<u8> {
     buf
 }
 
+/// Waits for the server to give up on connection `c`, which sent `sent`: it must be closed (or
+/// told 408) when the 30 s limit is reached, and not before.
+async fn cut_off_after_30_s(mut c: TcpStream, sent: &[u8]) {
+    let started = Instant::now();
+    let reply = answer(&mut c).await;
+    let waited = started.elapsed();
+    let shown = String::from_utf8_lossy(sent);
+    assert!(
+        reply.is_empty() || reply.starts_with(b"HTTP/1.1 408"),
+        "after {shown:?}, the connection is closed (or told 408): {}",
+        String::from_utf8_lossy(&reply)
+    );
+    // The timer fires at the limit; the bound leaves room for scheduling.
+    assert!(
+        waited >= Duration::from_secs(30) && waited <= Duration::from_secs(32),
+        "after {shown:?}, cut off after {waited:?}"
+    );
+}
+
 #[tokio::test]
 async fn a_request_head_that_stops_half_way_is_cut_off_after_the_timeout() {
     tokio::time::pause();
@@ -70,20 +89,7 @@ async fn a_request_head_that_stops_half_way_is_cut_off_after_the_timeout() {
     let reply = answer(&mut whole).await;
     assert!(reply.starts_with(b"HTTP/1.1 200"), "{}", String::from_utf8_lossy(&reply));
 
-    let mut slow = send(addr, HALF_A_HEAD).await;
-    let started = Instant::now();
-    let reply = answer(&mut slow).await;
-    let waited = started.elapsed();
-    assert!(
-        reply.is_empty() || reply.starts_with(b"HTTP/1.1 408"),
-        "the connection is closed (or told 408): {}",
-        String::from_utf8_lossy(&reply)
-    );
-    // hyper's timer fires at the limit; the bound leaves room for scheduling.
-    assert!(
-        waited >= Duration::from_secs(30) && waited <= Duration::from_secs(32),
-        "after the timeout: {waited:?}"
-    );
+    cut_off_after_30_s(send(addr, HALF_A_HEAD).await, HALF_A_HEAD).await;
 
     // The kept-alive connection that finished its request is closed once idle that long too.
     assert!(answer(&mut whole).await.is_empty());
@@ -94,19 +100,7 @@ async fn a_connection_that_sends_nothing_is_closed_after_the_timeout() {
     tokio::time::pause();
     let addr = serving(Some(Duration::from_secs(30))).await;
     for first in [&b""[..], b"P", b"PRI * HTTP/2.0\r\n"] {
-        let mut silent = send(addr, first).await;
-        let started = Instant::now();
-        let reply = answer(&mut silent).await;
-        let waited = started.elapsed();
-        assert!(
-            reply.is_empty() || reply.starts_with(b"HTTP/1.1 408"),
-            "{}",
-            String::from_utf8_lossy(&reply)
-        );
-        assert!(
-            waited >= Duration::from_secs(30) && waited <= Duration::from_secs(32),
-            "sent {first:?}, closed after {waited:?}"
-        );
+        cut_off_after_30_s(send(addr, first).await, first).await;
     }
 }
 
