@@ -324,6 +324,20 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     !needle.is_empty() && haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// Asserts what any request, however bad, must get: a success, or a 4xx whose JSON body says why
+/// (`reason`, `error`, `detail` or `title`); never a 5xx. `what` names the request in the failure.
+#[track_caller]
+pub fn assert_answered_sanely(what: &str, answer: &(StatusCode, HeaderMap, Value)) {
+    let (status, headers, body) = answer;
+    assert!(status.is_success() || status.is_client_error(), "{what} answered {status}: {body}");
+    if status.is_client_error() {
+        let ct = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        assert!(ct.contains("json"), "{what}: a {status} without a JSON body ({ct})");
+        let why = ["reason", "error", "detail", "title"].iter().any(|k| body.get(k).is_some());
+        assert!(why, "{what}: a {status} that does not say why: {body}");
+    }
+}
+
 /// Asserts that an answer is an RFC 9457 problem with `status` and the stable `reason` code.
 #[track_caller]
 pub fn assert_problem(answer: &(StatusCode, HeaderMap, Value), status: StatusCode, reason: &str) {

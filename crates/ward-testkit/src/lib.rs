@@ -25,7 +25,7 @@
 mod app;
 pub mod postgres;
 
-pub use app::{assert_problem, secret_part, Backend, TestApp, START};
+pub use app::{assert_answered_sanely, assert_problem, secret_part, Backend, TestApp, START};
 pub use axum::http::{HeaderMap, Method, StatusCode};
 
 /// Runs each listed `async fn name(app: TestApp)` on SQLite and on PostgreSQL.
