@@ -64,9 +64,16 @@ pub struct SignedFacts<'a> {
 /// The in-memory deny set: lookups by `&str`, no allocation.
 #[derive(Clone, Debug, Default)]
 pub struct DenySet {
-    jti: HashMap<String, Revocation>,
-    family: HashMap<String, Revocation>,
-    subject: HashMap<String, Revocation>,
+    jti: HashMap<String, Held>,
+    family: HashMap<String, Held>,
+    subject: HashMap<String, Held>,
+}
+
+/// A revocation as the set holds it: what to say, and until when it matters.
+#[derive(Clone, Debug)]
+struct Held {
+    revocation: Revocation,
+    until: UnixTime,
 }
 
 impl DenySet {
@@ -79,11 +86,20 @@ impl DenySet {
         };
         match map.get(&e.value) {
             // A later subject revocation covers more tokens; keep the latest for subjects.
-            Some(old) if e.kind != DenyKind::Subject || old.at >= e.revocation.at => {}
+            Some(old) if e.kind != DenyKind::Subject || old.revocation.at >= e.revocation.at => {}
             _ => {
-                map.insert(e.value, e.revocation);
+                map.insert(e.value, Held { revocation: e.revocation, until: e.until });
             }
         }
+    }
+
+    /// Drops the entries whose `until` has passed: no token they cover can still be live.
+    pub fn prune(&mut self, now: UnixTime) -> usize {
+        let before = self.len();
+        for map in [&mut self.jti, &mut self.family, &mut self.subject] {
+            map.retain(|_, h| h.until > now);
+        }
+        before - self.len()
     }
 
     /// How many entries.
@@ -101,14 +117,14 @@ impl DenySet {
         if self.is_empty() {
             return None;
         }
-        if let Some(r) = self.jti.get(t.jti) {
-            return Some(r.verdict(now));
+        if let Some(h) = self.jti.get(t.jti) {
+            return Some(h.revocation.verdict(now));
         }
-        if let Some(r) = t.family.and_then(|f| self.family.get(f)) {
-            return Some(r.verdict(now));
+        if let Some(h) = t.family.and_then(|f| self.family.get(f)) {
+            return Some(h.revocation.verdict(now));
         }
         match self.subject.get(t.subject) {
-            Some(r) if t.issued_at <= r.at => Some(r.verdict(now)),
+            Some(h) if t.issued_at <= h.revocation.at => Some(h.revocation.verdict(now)),
             _ => None,
         }
     }
@@ -151,5 +167,8 @@ mod tests {
             "issued after the revocation"
         );
         assert!(set.check(&facts("j2", None, "bob", 0), 200).is_none());
+        assert_eq!(set.prune(999), 0);
+        assert_eq!(set.prune(1_000), 3, "entries go once no token they cover can be live");
+        assert!(set.is_empty());
     }
 }

@@ -78,7 +78,13 @@ impl MasterKey {
         out
     }
 
-    /// The hasher for token secrets.
+    /// A value that proves which master key a node holds, stored with the deployment: a node
+    /// whose key gives another value refuses to start. One-way, so it reveals nothing of the key.
+    pub fn deployment_check(&self) -> [u8; 32] {
+        self.derive("ward/v1/deployment-check")
+    }
+
+    /// The keyed hasher for token secrets.
     pub fn token_hasher(&self) -> SecretHasher {
         SecretHasher::with_pepper(self.derive("ward/v1/token-pepper"))
     }

@@ -1,4 +1,4 @@
-//! Warm-cache verification of every token kind, in one run, through `Verifier::verify_for` (the
+//! Warm-cache verification of every token kind, in one run, through `Engine::verify` (the
 //! same call `POST /v1/verify` makes, without HTTP):
 //!
 //! * `api_key` — the baseline;
@@ -18,17 +18,21 @@ use base64::Engine;
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use serde_json::json;
 use ward_core::TokenKind;
-use ward_server::verifier::Checked;
+use ward_engine::{Checked, Context, VerifyOptions};
 use ward_testkit::{Method, TestApp};
 
-const ALL: &[TokenKind] = &[TokenKind::ApiKey, TokenKind::Session, TokenKind::AccessToken];
+const ALL: VerifyOptions<'static> = VerifyOptions {
+    kinds: &[TokenKind::ApiKey, TokenKind::Session, TokenKind::AccessToken],
+    scopes: &[],
+    audience: None,
+};
 
 fn median_ns(rt: &tokio::runtime::Runtime, app: &TestApp, token: &str, iters: u32) -> f64 {
     let mut samples = Vec::with_capacity(15);
     for _ in 0..15 {
         let start = Instant::now();
         for _ in 0..iters {
-            let c = rt.block_on(app.state.verifier.verify_for(&app.state, black_box(token), ALL, &[], None));
+            let c = rt.block_on(app.engine.verify(black_box(token), &ALL, &Context::default()));
             assert!(matches!(c, Checked::Valid(_)));
         }
         samples.push(start.elapsed().as_nanos() as f64 / f64::from(iters));
@@ -58,7 +62,7 @@ fn bench(c: &mut Criterion) {
 
     // Warm the caches.
     for token in [&key, &session, &jwt] {
-        let c = rt.block_on(app.state.verifier.verify_for(&app.state, token, ALL, &[], None));
+        let c = rt.block_on(app.engine.verify(token, &ALL, &Context::default()));
         assert!(matches!(c, Checked::Valid(_)), "{c:?}");
     }
 
@@ -66,18 +70,16 @@ fn bench(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
     for (name, token) in [("api_key", &key), ("session", &session), ("jwt_repeat", &jwt)] {
         g.bench_function(name, |b| {
-            b.iter(|| {
-                rt.block_on(app.state.verifier.verify_for(&app.state, black_box(token), ALL, &[], None))
-            })
+            b.iter(|| rt.block_on(app.engine.verify(black_box(token), &ALL, &Context::default())))
         });
     }
     g.finish();
 
     // First-time verification of a signed token against the raw primitive.
     let now = ward_core::Clock::now(&*app.clock);
-    let signer = app.state.keyring.signer(ward_signed::Algorithm::EdDSA, now).unwrap();
+    let signer = app.engine.signer(ward_signed::Algorithm::EdDSA).unwrap();
     let vk = signer.verifying.clone();
-    let expect = ward_signed::Expect::access_token(app.state.config.issuer.clone(), Some("api".into()));
+    let expect = ward_signed::Expect::access_token(app.engine.issuer().to_string(), Some("api".into()));
     let (signing_input, sig_b64) = jwt.rsplit_once('.').unwrap();
     let sig = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sig_b64).unwrap();
     let jwk = vk.to_jwk().unwrap();

@@ -21,15 +21,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use criterion::{black_box, Criterion};
 use tokio::runtime::Runtime;
-use ward_core::{MasterKey, OsSecrets, ParsedToken, SecretHash, SystemClock, TokenKind};
-use ward_server::keys::{issue, CreateKey};
-use ward_server::verifier::{Checked, Verified};
-use ward_server::{AppState, ServerConfig};
+use ward_core::{MasterKey, ParsedToken, SecretHash, SecretHasher, TokenKind};
+use ward_engine::{Call, Checked, Context, Engine, NewKey, Policy, Verified, VerifyOptions};
 
 /// The kinds `POST /v1/verify` accepts when the request names none, passed the same way here.
 const KINDS: &[TokenKind] = &[TokenKind::ApiKey, TokenKind::Session, TokenKind::AccessToken];
@@ -45,9 +42,11 @@ struct Fixture {
     /// Keeps the database directory alive for the whole run.
     _dir: tempfile::TempDir,
     /// The record is served from the cache after the first read.
-    cached: AppState,
+    cached: Engine,
     /// Same store and master key, `cache_ttl = 0`: every verify reads the store.
-    uncached: AppState,
+    uncached: Engine,
+    /// The deployment's hasher, for the core case.
+    hasher: SecretHasher,
     token: String,
     stored_hash: SecretHash,
 }
@@ -57,50 +56,58 @@ async fn fixture() -> Fixture {
     let url = format!("sqlite://{}", dir.path().join("ward.db").display());
     let store = ward_store::open(&url).await.expect("open the SQLite store");
     let master = MasterKey::generate(&mut rand::rngs::OsRng);
-    let state = |config: ServerConfig| {
-        AppState::new(store.clone(), Arc::new(SystemClock), Arc::new(OsSecrets), &master, config)
+    let engine = |ttl: Duration| {
+        let policy = Policy { cache_ttl: ttl, ..Policy::default() };
+        Engine::builder(store.clone(), &master).policy(policy).background(false).build()
     };
     // An hour, not the default 5 s, so the record cannot expire mid-measurement: the hit path
     // costs the same whatever the TTL, and this case must never touch the store.
-    let cached = state(ServerConfig { cache_ttl: Duration::from_secs(3600), ..ServerConfig::default() });
-    let uncached = state(ServerConfig { cache_ttl: Duration::ZERO, ..ServerConfig::default() });
-    let req = CreateKey {
-        subject: "bench".into(),
-        scopes: vec!["read".into(), "write".into()],
-        ..CreateKey::default()
-    };
-    let (key, minted) = issue(&cached, req).await.expect("issue a key");
+    let cached = engine(Duration::from_secs(3600)).await.expect("engine");
+    let uncached = engine(Duration::ZERO).await.expect("engine");
+    let req =
+        NewKey { subject: "bench".into(), scopes: vec!["read".into(), "write".into()], ..NewKey::default() };
+    let (key, minted) = cached.issue_key(req, &Call::by("bench")).await.expect("issue a key");
     assert_eq!(key.remaining_uses, None, "the key must be unlimited, or every verify writes");
-    Fixture { _dir: dir, cached, uncached, token: minted.token.to_string(), stored_hash: key.secret_hash }
+    let token = minted.token.to_string();
+    Fixture {
+        _dir: dir,
+        cached,
+        uncached,
+        hasher: master.token_hasher(),
+        token,
+        stored_hash: key.secret_hash,
+    }
 }
 
 fn bench(c: &mut Criterion) {
     let rt = Runtime::new().expect("tokio runtime");
     let fx = rt.block_on(fixture());
     let scopes = vec!["read".to_string()];
+    let opts = VerifyOptions { kinds: KINDS, scopes: &scopes, audience: None };
+    let ctx = Context::default();
 
     // Warm the cache, and make sure every case measures a verify that succeeds.
-    for state in [&fx.cached, &fx.uncached] {
-        let checked = rt.block_on(state.verifier.verify(state, &fx.token, KINDS, &scopes));
+    for engine in [&fx.cached, &fx.uncached] {
+        let checked = rt.block_on(engine.verify(&fx.token, &opts, &ctx));
         assert!(matches!(checked, Checked::Valid(Verified::Key { .. })), "the key must verify: {checked:?}");
     }
     let parsed = ParsedToken::parse(&fx.token).expect("parses");
-    assert!(fx.cached.hasher.matches(parsed.hashed_part, &fx.stored_hash));
+    assert!(fx.hasher.matches(parsed.hashed_part, &fx.stored_hash));
 
     let mut group = c.benchmark_group(GROUP);
     group.bench_function(CORE, |b| {
         b.iter(|| {
             let p = ParsedToken::parse(black_box(&fx.token)).ok()?;
-            Some(fx.cached.hasher.matches(p.hashed_part, black_box(&fx.stored_hash)))
+            Some(fx.hasher.matches(p.hashed_part, black_box(&fx.stored_hash)))
         })
     });
     group.bench_function(CACHED, |b| {
-        let state = &fx.cached;
-        b.to_async(&rt).iter(|| state.verifier.verify(state, black_box(&fx.token), KINDS, black_box(&scopes)))
+        let engine = &fx.cached;
+        b.to_async(&rt).iter(|| engine.verify(black_box(&fx.token), black_box(&opts), &ctx))
     });
     group.bench_function(UNCACHED, |b| {
-        let state = &fx.uncached;
-        b.to_async(&rt).iter(|| state.verifier.verify(state, black_box(&fx.token), KINDS, black_box(&scopes)))
+        let engine = &fx.uncached;
+        b.to_async(&rt).iter(|| engine.verify(black_box(&fx.token), black_box(&opts), &ctx))
     });
     group.finish();
 }

@@ -29,7 +29,7 @@ fn main() {
         eprintln!("baseline listening on {addr}");
         let app = Router::new().route("/v1/verify", post(verify));
         // Served as Ward is served, with the same limit on slow clients (`ward_server::serve`).
-        let header_read_timeout = ward_server::ServerConfig::default().header_read_timeout;
+        let header_read_timeout = ward_server::HttpConfig::default().header_read_timeout;
         ward_server::serve::serve(listener, app, header_read_timeout, std::future::pending()).await;
     });
 }

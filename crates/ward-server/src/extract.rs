@@ -5,15 +5,15 @@ use std::sync::Arc;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
+use axum::http::header::{AUTHORIZATION, CONTENT_TYPE, USER_AGENT};
 use axum::http::request::Parts;
-use axum::http::HeaderMap;
+use axum::http::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use ward_core::token::ID_LEN;
 use ward_core::{ApiKey, Reason, TokenKind, Verdict};
+use ward_engine::{Call, Checked, Context, ContextSource, Verified, VerifyOptions};
 
 use crate::problem::ApiError;
-use crate::verifier::{Checked, Verified};
 use crate::{AppState, SCOPE_ADMIN};
 
 /// A JSON request body. Wrong content type, oversized, or undecodable bodies become 4xx problems.
@@ -54,7 +54,7 @@ impl FromRequest<AppState> for RawBody {
 
     async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
         // The timer is only registered if the body is not already there when first polled.
-        let read = tokio::time::timeout(state.config.body_read_timeout, Bytes::from_request(req, state));
+        let read = tokio::time::timeout(state.http.body_read_timeout, Bytes::from_request(req, state));
         match read.await {
             Ok(Ok(bytes)) => Ok(RawBody(bytes)),
             Ok(Err(BytesRejection::FailedToBufferBody(f)))
@@ -63,7 +63,7 @@ impl FromRequest<AppState> for RawBody {
                 Err(ApiError::PayloadTooLarge)
             }
             Ok(Err(other)) => Err(ApiError::BadRequest(format!("could not read the body: {other}"))),
-            Err(_) => Err(ApiError::RequestTimeout(state.config.body_read_timeout)),
+            Err(_) => Err(ApiError::RequestTimeout(state.http.body_read_timeout)),
         }
     }
 }
@@ -111,9 +111,10 @@ async fn path_text<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Strin
     Ok(text)
 }
 
-/// Who is calling: the verified Ward key from `Authorization: Bearer`, or nobody.
+/// Who is calling: the verified Ward key from `Authorization: Bearer`, or nobody; and the
+/// request's context (User-Agent, `X-Request-Id`) for the events its operations emit.
 #[derive(Debug, Clone)]
-pub struct Caller(pub Option<Arc<ApiKey>>);
+pub struct Caller(pub Option<Arc<ApiKey>>, pub Origin);
 
 impl Caller {
     /// The caller's key, if it holds `scope` (or `ward:admin`).
@@ -135,6 +136,43 @@ impl Caller {
     pub fn actor(&self) -> String {
         self.0.as_ref().map_or_else(|| "anonymous".to_string(), |k| format!("key:{}", k.id))
     }
+
+    /// The engine's view of this caller.
+    pub fn call(&self) -> Call {
+        Call { actor: self.actor(), context: self.1.context() }
+    }
+}
+
+/// What the request's headers say about where it came from, kept as the header values (a
+/// reference count, no copy) and turned into text only when an event records it.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    user_agent: Option<HeaderValue>,
+    request_id: Option<HeaderValue>,
+}
+
+impl Origin {
+    /// The origin of a request with these headers.
+    pub fn of(headers: &HeaderMap) -> Self {
+        Origin {
+            user_agent: headers.get(USER_AGENT).cloned(),
+            request_id: headers.get("x-request-id").cloned(),
+        }
+    }
+}
+
+fn text(v: Option<&HeaderValue>) -> Option<String> {
+    v.and_then(|v| v.to_str().ok()).map(|v| v.chars().take(256).collect())
+}
+
+impl ContextSource for Origin {
+    fn context(&self) -> Context {
+        Context {
+            client_ip: None,
+            user_agent: text(self.user_agent.as_ref()),
+            request_id: text(self.request_id.as_ref()),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for Caller {
@@ -142,7 +180,7 @@ impl FromRequestParts<AppState> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
         let Some(value) = parts.headers.get(AUTHORIZATION) else {
-            return Ok(Caller(None));
+            return Ok(Caller(None, Origin::of(&parts.headers)));
         };
         let token = value
             .to_str()
@@ -155,8 +193,10 @@ impl FromRequestParts<AppState> for Caller {
                     "the Authorization header must be `Bearer <ward key>`",
                 ))
             })?;
-        match state.verifier.verify(state, token, &[TokenKind::ApiKey], &[]).await {
-            Checked::Valid(Verified::Key { key, .. }) => Ok(Caller(Some(key))),
+        let origin = Origin::of(&parts.headers);
+        let opts = VerifyOptions { kinds: &[TokenKind::ApiKey], ..VerifyOptions::default() };
+        match state.engine.verify(token, &opts, &origin).await {
+            Checked::Valid(Verified::Key { key, .. }) => Ok(Caller(Some(key), origin)),
             Checked::Valid(Verified::Session { .. } | Verified::Access(_)) => Err(ApiError::Unauthenticated(
                 Verdict::with(Reason::WrongType, "a session cannot call Ward's API; use a Ward key"),
             )),

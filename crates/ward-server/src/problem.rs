@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 use ward_core::{Reason, Verdict};
-use ward_store::StoreError;
+use ward_engine::EngineError;
 
 /// An RFC 9457 problem document.
 #[derive(Debug, Serialize, ToSchema)]
@@ -101,15 +101,22 @@ pub struct OAuthErrorBody {
     pub ward_hint: Option<&'static str>,
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        if let StoreError::Unrepresentable(m) = &e {
-            return ApiError::BadRequest(format!(
-                "the request holds text that cannot be stored or looked up (a NUL character?): {m}"
-            ));
+impl From<Verdict> for ApiError {
+    fn from(v: Verdict) -> Self {
+        ApiError::Token(v)
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        match e {
+            EngineError::Invalid(d) => ApiError::BadRequest(d),
+            EngineError::NotFound(d) => ApiError::NotFound(d),
+            EngineError::Conflict(d) => ApiError::Conflict(d),
+            EngineError::Token(v) => ApiError::Token(v),
+            EngineError::Unavailable(d) => ApiError::Unavailable(d),
+            other => ApiError::Unavailable(other.to_string()),
         }
-        tracing::warn!(error = %e, "store error");
-        ApiError::Unavailable(e.to_string())
     }
 }
 

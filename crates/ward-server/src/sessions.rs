@@ -1,15 +1,11 @@
-//! Sessions: issuing, renewing (rotation with a grace), and their JSON views.
+//! Sessions on the wire: the request to start one, and the JSON view of a session.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use ward_core::clock::Rfc3339;
-use ward_core::{Reason, Session, TokenKind, Verdict};
-use ward_store::StoreError;
+use ward_core::Session;
 
-use crate::keys::{check_label, MAX_META_BYTES};
-use crate::problem::ApiError;
-use crate::views::{Minted, RevocationView, SupersessionView};
-use crate::AppState;
+use crate::views::{RevocationView, SupersessionView};
 
 /// `POST /v1/sessions`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -96,102 +92,14 @@ pub struct CreatedSession<'a> {
     pub view: SessionView<'a>,
 }
 
-fn check_timeout(what: &str, v: Option<i64>, max: i64) -> Result<(), ApiError> {
-    match v {
-        Some(s) if !(1..=max).contains(&s) => {
-            Err(ApiError::BadRequest(format!("`{what}` must be between 1 and {max} seconds")))
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Checks claims: a JSON object of bounded size.
-pub fn check_claims(what: &str, c: Option<&serde_json::Value>) -> Result<(), ApiError> {
-    if let Some(c) = c {
-        if !c.is_object() {
-            return Err(ApiError::BadRequest(format!("`{what}` must be a JSON object")));
-        }
-        if c.to_string().len() > MAX_META_BYTES {
-            return Err(ApiError::BadRequest(format!("`{what}` must be at most {MAX_META_BYTES} bytes")));
+impl CreateSession {
+    /// The engine's request.
+    pub fn into_engine(self) -> ward_engine::NewSession {
+        ward_engine::NewSession {
+            subject: self.subject,
+            idle_timeout: self.idle_timeout,
+            absolute_timeout: self.absolute_timeout,
+            claims: self.claims,
         }
     }
-    Ok(())
-}
-
-fn new_session(minted: &Minted, template: &Session) -> Session {
-    Session { id: minted.id().to_string(), secret_hash: minted.hash, ..template.clone() }
-}
-
-/// Validates `req`, mints a session and stores it.
-pub async fn issue(state: &AppState, req: CreateSession) -> Result<(Session, Minted), ApiError> {
-    let cfg = &state.config;
-    check_label("subject", &req.subject)?;
-    check_timeout("idle_timeout", req.idle_timeout, cfg.session_max_lifetime)?;
-    check_timeout("absolute_timeout", req.absolute_timeout, cfg.session_max_lifetime)?;
-    check_claims("claims", req.claims.as_ref())?;
-    let now = state.clock.now();
-    for _ in 0..3 {
-        let minted = Minted::new(state, TokenKind::Session);
-        let template = Session {
-            id: String::new(),
-            env: cfg.env.clone(),
-            subject: req.subject.clone(),
-            claims: req.claims.clone().unwrap_or_else(|| serde_json::json!({})),
-            secret_hash: minted.hash,
-            created_at: now,
-            expires_at: now + req.absolute_timeout.unwrap_or(cfg.session_absolute_timeout),
-            idle_timeout: req.idle_timeout.unwrap_or(cfg.session_idle_timeout),
-            last_seen_at: now,
-            superseded: None,
-            revoked: None,
-        };
-        let session = new_session(&minted, &template);
-        match state.store.insert_session(&session).await {
-            Ok(()) => {
-                tracing::info!(session_id = %session.id, subject = %session.subject, "session created");
-                return Ok((session, minted));
-            }
-            Err(StoreError::Conflict) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Err(ApiError::Unavailable("could not allocate a unique session id".into()))
-}
-
-/// Replaces `old` (already verified) by a new session with the same subject, absolute deadline
-/// and idle timeout; the old one keeps working for the configured grace. `claims` replaces the
-/// claims (rotation on privilege change).
-pub async fn renew(
-    state: &AppState,
-    old: &Session,
-    claims: Option<serde_json::Value>,
-) -> Result<(Session, Minted), ApiError> {
-    check_claims("claims", claims.as_ref())?;
-    let now = state.clock.now();
-    let template = Session {
-        created_at: now,
-        last_seen_at: now,
-        claims: claims.unwrap_or_else(|| old.claims.clone()),
-        superseded: None,
-        revoked: None,
-        ..old.clone()
-    };
-    let minted = Minted::new(state, TokenKind::Session);
-    let session = new_session(&minted, &template);
-    let renewed = state.store.renew_session(&old.id, &session, now + state.config.renewal_grace).await?;
-    state.verifier.invalidate(&old.id);
-    if !renewed {
-        let current = state.store.get_session(&old.id).await?;
-        let verdict = match current.as_ref().map(|s| (&s.revoked, &s.superseded)) {
-            Some((Some(r), _)) => r.verdict(now),
-            Some((None, Some(sup))) => Verdict::with(
-                Reason::Superseded,
-                format!("this session was already renewed: it was replaced by `{}`", sup.by),
-            ),
-            _ => Verdict::of(Reason::Unknown),
-        };
-        return Err(ApiError::Token(verdict));
-    }
-    tracing::info!(old = %old.id, new = %session.id, subject = %session.subject, "session renewed");
-    Ok((session, minted))
 }

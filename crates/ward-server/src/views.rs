@@ -1,36 +1,9 @@
-//! Pieces every token kind shares: minting with its keyed hash, and the JSON views of how a
-//! token ended (revocation, supersession).
+//! JSON views every token kind shares: how a token ended (revocation, supersession).
 
 use serde::Serialize;
 use utoipa::ToSchema;
 use ward_core::clock::Rfc3339;
-use ward_core::token::{self, NewToken};
-use ward_core::{Revocation, SecretHash, SourceRng, Supersession, TokenKind};
-
-use crate::AppState;
-
-/// A freshly minted token and the keyed hash to store for it.
-#[derive(Debug)]
-pub struct Minted {
-    /// The raw token, shown once.
-    pub token: NewToken,
-    /// What the store keeps.
-    pub hash: SecretHash,
-}
-
-impl Minted {
-    /// Mints a token of `kind` for this deployment from the injected secret source.
-    pub fn new(state: &AppState, kind: TokenKind) -> Self {
-        let token = token::mint(&mut SourceRng(state.secrets.as_ref()), &state.config.env, kind);
-        let hash = state.hasher.hash(token.hashed_part());
-        Minted { token, hash }
-    }
-
-    /// The token's id.
-    pub fn id(&self) -> &str {
-        &self.token.id
-    }
-}
+use ward_core::{Revocation, Supersession};
 
 /// A revocation, as shown.
 #[derive(Debug, Serialize, ToSchema)]

@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 use tempfile::TempDir;
 use tower::ServiceExt as _;
 use ward_core::token::SECRET_LEN;
-use ward_core::{Clock, ManualClock, MasterKey, OsSecrets, ParsedToken, UnixTime};
-use ward_server::keys::CreateKey;
-use ward_server::{AppState, ServerConfig, SCOPE_ADMIN};
+use ward_core::{Clock, ManualClock, MasterKey, ParsedToken, UnixTime};
+use ward_engine::{Call, Engine, NewKey, Policy};
+use ward_server::{AppState, HttpConfig, SCOPE_ADMIN};
 
 use crate::postgres::{self, TestDb};
 
@@ -45,12 +45,16 @@ enum Storage {
 /// The whole Ward API in process, over a fresh store, with a clock that moves only when told.
 #[derive(Debug)]
 pub struct TestApp {
-    /// The state the app was built from: its store, clock, hasher and config.
+    /// The state the app was built from: the engine and the HTTP settings.
     pub state: AppState,
+    /// The engine behind the app (the same as `state.engine`).
+    pub engine: Engine,
     /// The app's clock; tests move it instead of sleeping.
     pub clock: Arc<ManualClock>,
     router: Router,
-    storage: Storage,
+    storage: Arc<Storage>,
+    url: String,
+    master: MasterKey,
     backend: Backend,
     admin_token: String,
     admin_id: String,
@@ -61,73 +65,140 @@ pub struct TestApp {
 impl TestApp {
     /// An app on a fresh SQLite store, with the default configuration.
     pub async fn sqlite() -> TestApp {
-        Self::sqlite_with(ServerConfig::default()).await
+        Self::sqlite_with(Policy::default(), HttpConfig::default()).await
     }
 
     /// An app on a fresh PostgreSQL database, or `None` if PostgreSQL is missing and that is
     /// allowed (see [`crate::postgres`]).
     pub async fn postgres() -> Option<TestApp> {
-        Self::with_config(Backend::Postgres, ServerConfig::default()).await
+        Self::with_config(Backend::Postgres, Policy::default(), HttpConfig::default()).await
     }
 
     /// An app on `backend` with the default configuration (`None`: see [`TestApp::postgres`]).
     pub async fn start(backend: Backend) -> Option<TestApp> {
-        Self::with_config(backend, ServerConfig::default()).await
+        Self::with_config(backend, Policy::default(), HttpConfig::default()).await
     }
 
-    /// An app on `backend` with `config` (`None`: see [`TestApp::postgres`]).
-    pub async fn with_config(backend: Backend, config: ServerConfig) -> Option<TestApp> {
+    /// An app on `backend` with `policy` and `http` (`None`: see [`TestApp::postgres`]).
+    pub async fn with_config(backend: Backend, policy: Policy, http: HttpConfig) -> Option<TestApp> {
         match backend {
-            Backend::Sqlite => Some(Self::sqlite_with(config).await),
+            Backend::Sqlite => Some(Self::sqlite_with(policy, http).await),
             Backend::Postgres => {
                 let db = postgres::fresh_database().await?;
                 let url = db.url.clone();
-                Some(Self::build(backend, Storage::Postgres(db), &url, config).await)
+                let master = MasterKey::generate(&mut rand::rngs::OsRng);
+                Some(Self::build(backend, Arc::new(Storage::Postgres(db)), &url, master, policy, http).await)
             }
         }
     }
 
-    async fn sqlite_with(config: ServerConfig) -> TestApp {
+    async fn sqlite_with(policy: Policy, http: HttpConfig) -> TestApp {
         let dir = tempfile::Builder::new()
             .prefix("ward-test-")
             .tempdir()
             .unwrap_or_else(|e| panic!("ward-testkit: cannot make a temporary directory: {e}"));
         let path = dir.path().join("ward.db");
         let url = format!("sqlite://{}", path.display());
-        Self::build(Backend::Sqlite, Storage::Sqlite { _dir: dir, path }, &url, config).await
+        let master = MasterKey::generate(&mut rand::rngs::OsRng);
+        Self::build(
+            Backend::Sqlite,
+            Arc::new(Storage::Sqlite { _dir: dir, path }),
+            &url,
+            master,
+            policy,
+            http,
+        )
+        .await
     }
 
-    async fn build(backend: Backend, storage: Storage, url: &str, config: ServerConfig) -> TestApp {
+    /// The engine builder this kit uses: the store at `url`, a manual clock, no background tasks
+    /// (tests run maintenance by hand) unless `background`.
+    pub async fn engine_on(
+        url: &str,
+        master: &MasterKey,
+        clock: Arc<ManualClock>,
+        policy: Policy,
+        background: bool,
+    ) -> Result<Engine, ward_engine::EngineError> {
         let store = ward_store::open(url)
             .await
-            .unwrap_or_else(|e| panic!("ward-testkit: cannot open the {backend:?} store: {e}"));
+            .unwrap_or_else(|e| panic!("ward-testkit: cannot open the store at {url}: {e}"));
+        let shared_clock: Arc<dyn Clock> = clock;
+        Engine::builder(store, master).clock(shared_clock).policy(policy).background(background).build().await
+    }
+
+    async fn build(
+        backend: Backend,
+        storage: Arc<Storage>,
+        url: &str,
+        master: MasterKey,
+        policy: Policy,
+        http: HttpConfig,
+    ) -> TestApp {
         let clock = Arc::new(ManualClock::new(START));
-        let shared_clock: Arc<dyn Clock> = clock.clone();
-        let master = MasterKey::generate(&mut rand::rngs::OsRng);
-        let state = AppState::new(store, shared_clock, Arc::new(OsSecrets), &master, config);
-        ward_server::keyring::ensure_keys(&state)
+        let engine = Self::engine_on(url, &master, clock.clone(), policy, false)
             .await
-            .unwrap_or_else(|e| panic!("ward-testkit: cannot create the signing keys: {e:?}"));
-        let bootstrap = CreateKey {
+            .unwrap_or_else(|e| panic!("ward-testkit: cannot start the engine on {backend:?}: {e}"));
+        let bootstrap = NewKey {
             subject: "testkit-admin".into(),
             name: Some("bootstrap admin key".into()),
             scopes: vec![SCOPE_ADMIN.into()],
-            ..CreateKey::default()
+            ..NewKey::default()
         };
-        let (key, minted) = ward_server::keys::issue(&state, bootstrap)
+        let (key, minted) = engine
+            .issue_key(bootstrap, &Call::by("testkit"))
             .await
             .unwrap_or_else(|e| panic!("ward-testkit: cannot issue the admin key: {e:?}"));
         let admin_token = minted.token.to_string();
+        let state = AppState::new(engine.clone(), http);
         TestApp {
             router: ward_server::app(state.clone()),
             state,
+            engine,
             clock,
             storage,
+            url: url.to_string(),
+            master,
             backend,
             admin_id: key.id,
             seen: Mutex::new(vec![admin_token.clone()]),
             admin_token,
         }
+    }
+
+    /// Another node of the same deployment: a new engine (its own caches, deny set and clock,
+    /// starting at this app's time) on the same store with the same master key, behind its own
+    /// router, sharing the bootstrap admin key. With `background`, it follows the change feed by
+    /// itself (as `ward serve` does); without, tests call `engine.sync()`.
+    pub async fn another_node(&self, policy: Policy, background: bool) -> TestApp {
+        let clock = Arc::new(ManualClock::new(self.clock.now()));
+        let engine = Self::engine_on(&self.url, &self.master, clock.clone(), policy, background)
+            .await
+            .unwrap_or_else(|e| panic!("ward-testkit: cannot start another node: {e}"));
+        let state = AppState::new(engine.clone(), self.state.http.clone());
+        TestApp {
+            router: ward_server::app(state.clone()),
+            state,
+            engine,
+            clock,
+            storage: self.storage.clone(),
+            url: self.url.clone(),
+            master: self.master.clone(),
+            backend: self.backend,
+            admin_id: self.admin_id.clone(),
+            seen: Mutex::new(self.seen_tokens()),
+            admin_token: self.admin_token.clone(),
+        }
+    }
+
+    /// The store's URL (every node of this deployment opens it).
+    pub fn store_url(&self) -> &str {
+        &self.url
+    }
+
+    /// The deployment's master key.
+    pub fn master_key(&self) -> &MasterKey {
+        &self.master
     }
 
     /// Which store this app runs on.
@@ -232,12 +303,12 @@ impl TestApp {
 
     /// Closes the store's connections, as if the database went away; later store calls fail.
     pub async fn close_store(&self) {
-        self.state.store.close().await;
+        self.engine.store().close().await;
     }
 
     /// The SQLite database file, on SQLite.
     pub fn sqlite_path(&self) -> Option<&Path> {
-        match &self.storage {
+        match &*self.storage {
             Storage::Sqlite { path, .. } => Some(path),
             Storage::Postgres(_) => None,
         }
@@ -245,7 +316,7 @@ impl TestApp {
 
     /// The `pg_dump` of the database, on PostgreSQL.
     pub async fn pg_dump(&self) -> Option<String> {
-        match &self.storage {
+        match &*self.storage {
             Storage::Sqlite { .. } => None,
             Storage::Postgres(db) => Some(db.dump().await),
         }
@@ -254,7 +325,7 @@ impl TestApp {
     /// Everything the store holds at rest: the bytes of the SQLite database and its `-wal` and
     /// `-shm` files, or the PostgreSQL dump.
     pub async fn store_bytes(&self) -> Vec<u8> {
-        match &self.storage {
+        match &*self.storage {
             Storage::Sqlite { path, .. } => {
                 let mut all = Vec::new();
                 for suffix in ["", "-wal", "-shm"] {

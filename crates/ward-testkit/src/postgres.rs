@@ -124,6 +124,23 @@ impl TestDb {
     }
 }
 
+/// Makes PostgreSQL drop every connection to the database at `url` that is waiting in `LISTEN`
+/// (a node's change listener), as a network failure would; returns how many it dropped.
+pub async fn terminate_listeners(url: &str) -> u64 {
+    let mut conn = sqlx::PgConnection::connect(url)
+        .await
+        .unwrap_or_else(|e| panic!("ward-testkit: cannot connect to {url}: {e}"));
+    let killed: Vec<(bool,)> = sqlx::query_as(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid() AND query ILIKE 'LISTEN%'",
+    )
+    .fetch_all(&mut conn)
+    .await
+    .unwrap_or_else(|e| panic!("ward-testkit: cannot terminate listeners: {e}"));
+    let _ = conn.close().await;
+    killed.into_iter().filter(|(ok,)| *ok).count() as u64
+}
+
 /// Replaces the database in a PostgreSQL URL (`scheme://authority/db?query`).
 pub fn with_database(url: &str, db: &str) -> String {
     let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
-use ward_server::ServerConfig;
+use ward_engine::Policy;
+use ward_server::HttpConfig;
 
 /// The config file format version this build reads.
 pub const CONFIG_VERSION: u32 = 1;
@@ -59,6 +60,8 @@ pub struct FileConfig {
     pub key_rotation_interval_secs: Option<i64>,
     /// Seconds a new signing key is published before it signs (3600).
     pub key_publish_lead_secs: Option<i64>,
+    /// Seconds a rotated API key keeps working when the rotation names no overlap (3600).
+    pub key_rotation_overlap_secs: Option<i64>,
     /// Default session idle timeout, seconds (1800).
     pub session_idle_timeout_secs: Option<i64>,
     /// Default session absolute timeout, seconds (43200).
@@ -105,10 +108,14 @@ pub struct Config {
     pub store: String,
     /// The listen address.
     pub listen: SocketAddr,
+    /// Whether the store URL was given (flag, environment or file) rather than defaulted.
+    pub store_given: bool,
     /// The log filter.
     pub log: String,
-    /// What the server needs.
-    pub server: ServerConfig,
+    /// The token policy the engine runs with.
+    pub policy: Policy,
+    /// What the HTTP layer needs.
+    pub http: HttpConfig,
 }
 
 impl Config {
@@ -126,11 +133,9 @@ impl Config {
             }
         }
         let data = o.data.clone().or(file.data).unwrap_or_else(|| PathBuf::from("./ward-data"));
-        let store = o
-            .store
-            .clone()
-            .or(file.store)
-            .unwrap_or_else(|| format!("sqlite://{}", data.join("ward.db").display()));
+        let given = o.store.clone().or(file.store);
+        let store_given = given.is_some();
+        let store = given.unwrap_or_else(|| format!("sqlite://{}", data.join("ward.db").display()));
         let listen = listen.map(str::to_string).or(file.listen).unwrap_or_else(|| "127.0.0.1:7878".into());
         let listen: SocketAddr =
             listen.parse().with_context(|| format!("listen address {listen:?} is not HOST:PORT"))?;
@@ -138,23 +143,24 @@ impl Config {
         if !ward_core::token::valid_env(&env) {
             bail!("environment {env:?} must be 1 to 16 lowercase letters or digits");
         }
-        let defaults = ServerConfig::default();
+        let defaults = Policy::default();
+        let http_defaults = HttpConfig::default();
         let cache_ttl = file.cache_ttl_secs.map(Duration::from_secs).unwrap_or(defaults.cache_ttl);
         if cache_ttl > Duration::from_secs(300) {
             bail!("cache_ttl_secs must be at most 300: revocations must reach every node quickly");
         }
-        let max_body_bytes = file.max_body_bytes.unwrap_or(defaults.max_body_bytes);
+        let max_body_bytes = file.max_body_bytes.unwrap_or(http_defaults.max_body_bytes);
         if !(1024..=16 * 1024 * 1024).contains(&max_body_bytes) {
             bail!("max_body_bytes must be between 1024 and 16777216");
         }
         let header_read_timeout = match file.header_read_timeout_secs {
-            None => defaults.header_read_timeout,
+            None => http_defaults.header_read_timeout,
             Some(0) => None,
             Some(s) if s > 3600 => bail!("header_read_timeout_secs must be at most 3600"),
             Some(s) => Some(Duration::from_secs(s)),
         };
         let body_read_timeout = match file.body_read_timeout_secs {
-            None => defaults.body_read_timeout,
+            None => http_defaults.body_read_timeout,
             Some(s) if !(1..=3600).contains(&s) => bail!("body_read_timeout_secs must be between 1 and 3600"),
             Some(s) => Duration::from_secs(s),
         };
@@ -178,7 +184,9 @@ impl Config {
         if one_time_ttl > one_time_max_ttl {
             bail!("one_time_ttl_secs must not exceed one_time_max_ttl_secs");
         }
-        let lifecycle = ServerConfig {
+        let policy = Policy {
+            env,
+            cache_ttl,
             session_idle_timeout: positive(
                 "session_idle_timeout_secs",
                 file.session_idle_timeout_secs,
@@ -204,10 +212,12 @@ impl Config {
                 file.tombstone_retention_secs,
                 defaults.tombstone_retention,
             )?,
-            issuer: file.issuer.clone().unwrap_or_else(|| format!("http://{listen}")),
+            issuer: file.issuer.clone(),
             signing_alg: match file.signing_alg.as_deref() {
-                None => defaults.signing_alg.clone(),
-                Some(a @ ("EdDSA" | "ES256" | "RS256" | "HS256")) => a.to_string(),
+                None => defaults.signing_alg,
+                Some(a @ ("EdDSA" | "ES256" | "RS256" | "HS256")) => {
+                    a.parse().map_err(|_| anyhow::anyhow!("signing_alg {a:?} is not known"))?
+                }
                 Some(other) => bail!("signing_alg {other:?} must be EdDSA, ES256, RS256 or HS256"),
             },
             access_token_ttl: positive(
@@ -233,31 +243,38 @@ impl Config {
                 defaults.key_rotation_interval,
             )?,
             key_publish_lead: file.key_publish_lead_secs.unwrap_or(defaults.key_publish_lead).max(0),
+            rotation_overlap: file.key_rotation_overlap_secs.unwrap_or(defaults.rotation_overlap),
             ..defaults.clone()
         };
-        if lifecycle.access_token_ttl > lifecycle.access_token_max_ttl {
-            bail!("access_token_ttl_secs must not exceed access_token_max_ttl_secs");
-        }
+        policy.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
         let log = log.map(str::to_string).or(file.log).unwrap_or_else(|| "info".into());
-        let lifecycle =
-            ServerConfig { trace_requests: log.contains("debug") || log.contains("trace"), ..lifecycle };
-        Ok(Config {
-            data,
-            store,
-            listen,
-            log,
-            server: ServerConfig {
-                env,
-                cache_ttl,
-                max_body_bytes,
-                header_read_timeout,
-                body_read_timeout,
-                allow_anonymous_verify: file
-                    .allow_anonymous_verify
-                    .unwrap_or(defaults.allow_anonymous_verify),
-                ..lifecycle
-            },
-        })
+        let http = HttpConfig {
+            max_body_bytes,
+            header_read_timeout,
+            body_read_timeout,
+            allow_anonymous_verify: file
+                .allow_anonymous_verify
+                .unwrap_or(http_defaults.allow_anonymous_verify),
+            trace_requests: log.contains("debug") || log.contains("trace"),
+        };
+        Ok(Config { data, store, store_given, listen, log, policy, http })
+    }
+
+    /// The issuer a new deployment records when `issuer` is not configured: this node's URL,
+    /// with the machine's host name in place of an unspecified listen address (`0.0.0.0`).
+    pub fn default_issuer(&self) -> String {
+        if self.listen.ip().is_unspecified() {
+            let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .ok()
+                .map(|h| h.trim().to_string())
+                .filter(|h| {
+                    !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+                })
+                .unwrap_or_else(|| "localhost".into());
+            format!("http://{host}:{}", self.listen.port())
+        } else {
+            format!("http://{}", self.listen)
+        }
     }
 }
 
@@ -288,13 +305,13 @@ mod tests {
     fn flags_win_over_the_file_which_wins_over_defaults() {
         let (_d, mut o) = with_file("version = 1\nenv = \"test\"\ndata = \"/tmp/x\"\ncache_ttl_secs = 2\n");
         let c = Config::load(&o, None, None).expect("loads");
-        assert_eq!(c.server.env, "test");
+        assert_eq!(c.policy.env, "test");
         assert_eq!(c.store, "sqlite:///tmp/x/ward.db");
-        assert_eq!(c.server.cache_ttl, Duration::from_secs(2));
+        assert_eq!(c.policy.cache_ttl, Duration::from_secs(2));
         assert_eq!(c.listen.to_string(), "127.0.0.1:7878");
         o.env = Some("staging".into());
         let c = Config::load(&o, Some("0.0.0.0:9000"), None).expect("loads");
-        assert_eq!(c.server.env, "staging");
+        assert_eq!(c.policy.env, "staging");
         assert_eq!(c.listen.to_string(), "0.0.0.0:9000");
     }
 
@@ -305,17 +322,14 @@ mod tests {
             readme.split("```toml\n").nth(1).and_then(|b| b.split("```").next()).expect("a toml block");
         let (_d, o) = with_file(example);
         let c = Config::load(&o, None, None).expect("the README's example loads");
-        let d = ServerConfig::default();
-        assert_eq!(c.server.header_read_timeout, d.header_read_timeout);
-        assert_eq!(c.server.body_read_timeout, d.body_read_timeout);
-        assert_eq!(c.server.max_body_bytes, d.max_body_bytes);
-        assert_eq!(c.server.cache_ttl, d.cache_ttl);
+        let d = HttpConfig::default();
+        assert_eq!(c.http.header_read_timeout, d.header_read_timeout);
+        assert_eq!(c.http.body_read_timeout, d.body_read_timeout);
+        assert_eq!(c.http.max_body_bytes, d.max_body_bytes);
+        assert_eq!(c.policy.cache_ttl, Policy::default().cache_ttl);
         let (_d, o) = with_file("version = 1\nheader_read_timeout_secs = 0\nbody_read_timeout_secs = 5\n");
         let c = Config::load(&o, None, None).expect("loads");
-        assert_eq!(
-            (c.server.header_read_timeout, c.server.body_read_timeout),
-            (None, Duration::from_secs(5))
-        );
+        assert_eq!((c.http.header_read_timeout, c.http.body_read_timeout), (None, Duration::from_secs(5)));
     }
 
     #[test]

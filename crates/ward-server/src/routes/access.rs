@@ -6,16 +6,64 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use ward_core::deny::{DenyEntry, DenyKind};
-use ward_core::{ParsedToken, TokenKind};
+use ward_engine::{Grant, KeyInfo, SignedTarget};
 use ward_signed::Algorithm;
 
-use crate::access::{self, Format, Grant, TokenResponse};
 use crate::extract::{ApiJson, Caller};
-use crate::keyring::{self, KeyView};
 use crate::problem::{ApiError, Problem};
-use crate::routes::keys::{parse_revocation, RevokeRequest};
+use crate::routes::keys::RevokeRequest;
 use crate::{AppState, SCOPE_ADMIN};
+
+/// How an access token is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// A JWT (RFC 9068), verifiable by anyone with the JWKS.
+    Jwt,
+    /// PASETO v4.public, verifiable by anyone with the public key.
+    Paseto,
+    /// PASETO v4.local: encrypted, only Ward can read or verify it.
+    PasetoLocal,
+}
+
+impl From<Format> for ward_engine::Format {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Jwt => ward_engine::Format::Jwt,
+            Format::Paseto => ward_engine::Format::Paseto,
+            Format::PasetoLocal => ward_engine::Format::PasetoLocal,
+        }
+    }
+}
+
+/// The OAuth 2.0 token answer (RFC 6749 §5.1).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// The access token.
+    pub access_token: String,
+    /// Always `Bearer`.
+    pub token_type: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+    /// The refresh token, when one was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    /// The granted scopes, space-separated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+impl From<ward_engine::TokenResponse> for TokenResponse {
+    fn from(t: ward_engine::TokenResponse) -> Self {
+        TokenResponse {
+            access_token: t.access_token,
+            token_type: t.token_type,
+            expires_in: t.expires_in,
+            refresh_token: t.refresh_token,
+            scope: t.scope,
+        }
+    }
+}
 
 /// One audience or several.
 #[derive(Debug, Clone, Deserialize, ToSchema)]
@@ -77,26 +125,12 @@ pub async fn create(
         subject: req.subject,
         audience: req.audience.into_vec(),
         scopes: req.scopes,
-        expires_in: req.expires_in.unwrap_or(state.config.access_token_ttl),
-        format: req.format.unwrap_or(Format::Jwt),
+        expires_in: req.expires_in,
+        format: req.format.unwrap_or(Format::Jwt).into(),
         client_id: req.client_id,
     };
-    access::check_grant(&state, &grant)?;
-    if let Some(id) = &grant.client_id {
-        let client = state
-            .store
-            .get_client(id)
-            .await?
-            .filter(|c| c.revoked.is_none())
-            .ok_or_else(|| ApiError::BadRequest(format!("no live OAuth client `{id}`")))?;
-        if let Some(a) = grant.audience.iter().find(|a| !client.audiences.contains(a)) {
-            return Err(ApiError::BadRequest(format!("audience `{a}` is not allowed for client `{id}`")));
-        }
-        if let Some(s) = grant.scopes.iter().find(|s| !client.scopes.contains(s)) {
-            return Err(ApiError::BadRequest(format!("scope `{s}` is not allowed for client `{id}`")));
-        }
-    }
-    Ok((StatusCode::CREATED, Json(access::issue(&state, &grant, req.refresh).await?)))
+    let answer = state.engine.issue_access(&grant, req.refresh, &caller.call()).await?;
+    Ok((StatusCode::CREATED, Json(answer.into())))
 }
 
 /// Body of `POST /v1/access-tokens/refresh`.
@@ -117,8 +151,8 @@ pub async fn refresh(
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    let pair = access::refresh(&state, &req.refresh_token, None, None).await.map_err(ApiError::Token)?;
-    Ok((StatusCode::CREATED, Json(pair)))
+    let pair = state.engine.refresh(&req.refresh_token, None, None, &caller.call().context).await?;
+    Ok((StatusCode::CREATED, Json(pair.into())))
 }
 
 /// Body of `POST /v1/access-tokens/revoke`: one of `token`, `jti` or `family`.
@@ -159,52 +193,58 @@ pub async fn revoke(
     ApiJson(req): ApiJson<RevokeSigned>,
 ) -> Result<Json<RevokedSigned>, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    let rev = parse_revocation(&state, &caller, req.why)?;
-    let until = rev.at + state.config.access_token_max_ttl + state.config.leeway;
-    let (kind, value) = match (req.token, req.jti, req.family) {
-        (Some(t), None, None) if access::looks_signed(&t) => {
-            let v = access::verify(&state, &t, None).await.map_err(ApiError::Token)?;
-            (DenyKind::Jti, v.claims.jti.clone())
-        }
-        (Some(t), None, None) => {
-            let p = ParsedToken::parse(&t).map_err(ApiError::Token)?;
-            p.expect(&state.config.env, &[TokenKind::Refresh]).map_err(ApiError::Token)?;
-            let (rt, _) = state
-                .store
-                .get_refresh(p.id)
-                .await?
-                .ok_or_else(|| ApiError::NotFound(format!("no refresh token `{}`", p.id)))?;
-            if !state.hasher.matches(p.hashed_part, &rt.secret_hash) {
-                return Err(ApiError::Token(crate::verifier::tampered(TokenKind::Refresh, &rt.id)));
-            }
-            (DenyKind::Family, rt.family)
-        }
-        (None, Some(j), None) => (DenyKind::Jti, j),
-        (None, None, Some(f)) => (DenyKind::Family, f),
+    let reason = req.why.reason()?;
+    let target = match (req.token, req.jti, req.family) {
+        (Some(t), None, None) => SignedTarget::Token(t),
+        (None, Some(j), None) => SignedTarget::Jti(j),
+        (None, None, Some(f)) => SignedTarget::Family(f),
         _ => return Err(ApiError::BadRequest("give exactly one of `token`, `jti` or `family`".into())),
     };
-    if value.is_empty() || value.len() > 128 || !value.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ApiError::BadRequest(
-            "the value to revoke must be 1 to 128 printable ASCII characters, no spaces".into(),
-        ));
-    }
-    let entry = DenyEntry { kind, value: value.clone(), until, revocation: rev };
-    match kind {
-        DenyKind::Family => {
-            state.store.revoke_refresh_family(&entry).await?;
-        }
-        _ => state.store.add_signed_revocation(&entry).await?,
-    }
-    state.deny.add([entry]);
-    tracing::info!(kind = kind.as_str(), %value, actor = %caller.actor(), "signed tokens revoked");
+    let (kind, value) = state.engine.revoke_signed(target, reason, req.why.note, &caller.call()).await?;
     Ok(Json(RevokedSigned { kind: kind.as_str(), value }))
+}
+
+/// A signing key's state, as shown by `GET /v1/keyring`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SigningKeyView {
+    /// The key id.
+    pub kid: String,
+    /// Its algorithm.
+    pub alg: String,
+    /// `pending`, `active`, `retiring` or `retired`.
+    pub state: &'static str,
+    /// When it was created (RFC 3339).
+    pub created_at: String,
+    /// When it starts (started) signing.
+    pub activates_at: String,
+    /// When it stops (stopped) signing.
+    pub retiring_at: Option<String>,
+    /// When it stops (stopped) verifying.
+    pub retired_at: Option<String>,
+    /// Whether it appears in the JWKS.
+    pub published: bool,
+}
+
+impl From<KeyInfo> for SigningKeyView {
+    fn from(k: KeyInfo) -> Self {
+        SigningKeyView {
+            kid: k.kid,
+            alg: k.alg,
+            state: k.state,
+            created_at: k.created_at,
+            activates_at: k.activates_at,
+            retiring_at: k.retiring_at,
+            retired_at: k.retired_at,
+            published: k.published,
+        }
+    }
 }
 
 /// Answer of `GET /v1/keyring`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct KeyRingView {
     /// Every key, newest first.
-    pub keys: Vec<KeyView>,
+    pub keys: Vec<SigningKeyView>,
 }
 
 /// Lists the signing keys and their states.
@@ -215,8 +255,8 @@ pub async fn keyring_list(
     caller: Caller,
 ) -> Result<Json<KeyRingView>, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    state.keyring.reload(&state).await?;
-    Ok(Json(KeyRingView { keys: state.keyring.views(state.clock.now()) }))
+    let keys = state.engine.keyring().await?;
+    Ok(Json(KeyRingView { keys: keys.into_iter().map(Into::into).collect() }))
 }
 
 /// Body of `POST /v1/keyring/rotate`.
@@ -243,21 +283,19 @@ pub async fn keyring_rotate(
 ) -> Result<Json<KeyRingView>, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let algs = match req.alg.as_deref() {
-        None => keyring::algorithms(&state),
+        None => state.engine.algorithms(),
         Some(name) => {
-            let alg = name
-                .parse::<Algorithm>()
-                .ok()
-                .filter(|a| keyring::algorithms(&state).contains(a))
-                .ok_or_else(|| {
-                    ApiError::BadRequest(format!("Ward keeps no `{name}` keys in this deployment"))
-                })?;
+            let alg =
+                name.parse::<Algorithm>().ok().filter(|a| state.engine.algorithms().contains(a)).ok_or_else(
+                    || ApiError::BadRequest(format!("Ward keeps no `{name}` keys in this deployment")),
+                )?;
             vec![alg]
         }
     };
-    let lead = if req.immediate { 0 } else { state.config.key_publish_lead };
+    let lead = if req.immediate { 0 } else { state.engine.policy().key_publish_lead };
     for alg in algs {
-        keyring::rotate(&state, alg, lead).await?;
+        state.engine.rotate_signing_key(alg, lead, &caller.call()).await?;
     }
-    Ok(Json(KeyRingView { keys: state.keyring.views(state.clock.now()) }))
+    let keys = state.engine.keyring().await?;
+    Ok(Json(KeyRingView { keys: keys.into_iter().map(Into::into).collect() }))
 }

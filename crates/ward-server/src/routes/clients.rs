@@ -4,10 +4,10 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 
-use crate::clients::{self, ClientView, CreateClient, CreatedClient};
+use crate::clients::{ClientView, CreateClient, CreatedClient};
 use crate::extract::{ApiJson, Caller, RecordId};
 use crate::problem::{ApiError, Problem};
-use crate::routes::keys::{parse_revocation, RevokeRequest};
+use crate::routes::keys::RevokeRequest;
 use crate::{AppState, SCOPE_ADMIN};
 
 /// Registers an OAuth client; its secret is in the answer, and only there.
@@ -20,11 +20,9 @@ pub async fn create(
     ApiJson(req): ApiJson<CreateClient>,
 ) -> Result<(StatusCode, Json<CreatedClient>), ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    Ok((StatusCode::CREATED, Json(clients::register(&state, req).await?)))
-}
-
-fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound(format!("no client `{id}`"))
+    let (client, minted) = state.engine.register_client(req.into_engine(), &caller.call()).await?;
+    let answer = CreatedClient { client_secret: minted.token.to_string(), view: ClientView::of(&client) };
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 /// Shows one client.
@@ -37,7 +35,7 @@ pub async fn show(
     RecordId(id): RecordId,
 ) -> Result<Json<ClientView>, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    let c = state.store.get_client(&id).await?.ok_or_else(|| not_found(&id))?;
+    let c = state.engine.client(&id).await?;
     Ok(Json(ClientView::of(&c)))
 }
 
@@ -53,8 +51,6 @@ pub async fn revoke(
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> Result<Json<ClientView>, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    let rev = parse_revocation(&state, &caller, req)?;
-    let c = state.store.revoke_client(&id, &rev).await?.ok_or_else(|| not_found(&id))?;
-    tracing::info!(client_id = %id, reason = rev.reason.as_str(), "oauth client revoked");
+    let c = state.engine.revoke_client(&id, req.reason()?, req.note, &caller.call()).await?;
     Ok(Json(ClientView::of(&c)))
 }

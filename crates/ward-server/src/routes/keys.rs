@@ -6,16 +6,15 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use ward_core::{Revocation, RevokeReason};
-use ward_store::KeyFilter;
+use ward_core::RevokeReason;
+use ward_engine::KeyQuery;
 
 use crate::extract::{ApiJson, Caller, RecordId};
-use crate::keys::{self, CreateKey, CreatedKey, KeyView};
+use crate::keys::{CreateKey, CreatedKey, KeyView};
 use crate::problem::{ApiError, Problem};
 use crate::{AppState, SCOPE_ADMIN};
 
-/// Most keys one listing returns.
-pub const MAX_LIST: u32 = 1000;
+pub use ward_engine::MAX_LIST;
 
 /// Creates an API key. The key is in the answer, and only there.
 #[utoipa::path(post, path = "/v1/keys", tag = "keys", request_body = CreateKey,
@@ -28,8 +27,8 @@ pub async fn create(
     ApiJson(req): ApiJson<CreateKey>,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    let (key, minted) = keys::issue(&state, req).await?;
-    let view = KeyView::of(&key, state.clock.now());
+    let (key, minted) = state.engine.issue_key(req.into_engine(), &caller.call()).await?;
+    let view = KeyView::of(&key, state.engine.now());
     Ok((StatusCode::CREATED, Json(CreatedKey { key: &minted.token, view })).into_response())
 }
 
@@ -62,28 +61,10 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=MAX_LIST).contains(&limit) {
-        return Err(ApiError::BadRequest(format!("`limit` must be between 1 and {MAX_LIST}")));
-    }
-    if let Some(subject) = &q.subject {
-        keys::check_label("subject", subject)?;
-    }
-    let now = state.clock.now();
-    let expiring_before = match q.expiring_within {
-        Some(s) if s < 1 => {
-            return Err(ApiError::BadRequest("`expiring_within` must be at least 1 second".into()))
-        }
-        Some(s) => Some(now.saturating_add(s)),
-        None => None,
-    };
-    let keys =
-        state.store.list_api_keys(&KeyFilter { subject: q.subject, limit, expiring_before, now }).await?;
+    let query = KeyQuery { subject: q.subject, limit: q.limit, expiring_within: q.expiring_within };
+    let keys = state.engine.keys(query).await?;
+    let now = state.engine.now();
     Ok(Json(KeyList { keys: keys.iter().map(|k| KeyView::of(k, now)).collect() }).into_response())
-}
-
-fn not_found(id: &str) -> ApiError {
-    ApiError::NotFound(format!("no key with id `{id}`"))
 }
 
 /// Shows one key's metadata.
@@ -96,8 +77,8 @@ pub async fn show(
     RecordId(id): RecordId,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    let key = state.store.get_api_key(&id).await?.ok_or_else(|| not_found(&id))?;
-    Ok(Json(KeyView::of(&key, state.clock.now())).into_response())
+    let key = state.engine.key(&id).await?;
+    Ok(Json(KeyView::of(&key, state.engine.now())).into_response())
 }
 
 /// Body of `POST /v1/keys/{id}/revoke`.
@@ -112,28 +93,20 @@ pub struct RevokeRequest {
     pub note: Option<String>,
 }
 
-/// Checks a revocation request and stamps it with the time and the caller.
-pub fn parse_revocation(
-    state: &AppState,
-    caller: &Caller,
-    req: RevokeRequest,
-) -> Result<Revocation, ApiError> {
-    let reason = match req.reason.as_deref() {
-        None => RevokeReason::Admin,
-        Some(code) => RevokeReason::from_code(code).ok_or_else(|| {
-            let all: Vec<&str> = RevokeReason::ALL.iter().map(|r| r.as_str()).collect();
-            ApiError::BadRequest(format!(
-                "unknown revocation reason {code:?}; use one of: {}",
-                all.join(", ")
-            ))
-        })?,
-    };
-    if req.note.as_ref().is_some_and(|n| n.chars().count() > 1000 || n.chars().any(char::is_control)) {
-        return Err(ApiError::BadRequest(
-            "`note` must be at most 1000 characters without control characters".into(),
-        ));
+impl RevokeRequest {
+    /// The revocation reason (`admin` when none is given).
+    pub fn reason(&self) -> Result<RevokeReason, ApiError> {
+        match self.reason.as_deref() {
+            None => Ok(RevokeReason::Admin),
+            Some(code) => RevokeReason::from_code(code).ok_or_else(|| {
+                let all: Vec<&str> = RevokeReason::ALL.iter().map(|r| r.as_str()).collect();
+                ApiError::BadRequest(format!(
+                    "unknown revocation reason {code:?}; use one of: {}",
+                    all.join(", ")
+                ))
+            }),
+        }
     }
-    Ok(Revocation { at: state.clock.now(), reason, note: req.note, actor: caller.actor() })
 }
 
 /// Revokes a key for good. Once this answers 200 the revocation is durable.
@@ -147,12 +120,8 @@ pub async fn revoke(
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    let rev = parse_revocation(&state, &caller, req)?;
-    let key = state.store.revoke_api_key(&id, &rev).await?;
-    state.verifier.invalidate(&id);
-    let key = key.ok_or_else(|| not_found(&id))?;
-    tracing::info!(key_id = %id, reason = rev.reason.as_str(), actor = %rev.actor, "api key revoked");
-    Ok(Json(KeyView::of(&key, state.clock.now())).into_response())
+    let key = state.engine.revoke_key(&id, req.reason()?, req.note, &caller.call()).await?;
+    Ok(Json(KeyView::of(&key, state.engine.now())).into_response())
 }
 
 async fn set_disabled(
@@ -162,12 +131,8 @@ async fn set_disabled(
     disable: bool,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    let at = disable.then(|| state.clock.now());
-    let key = state.store.set_api_key_disabled(&id, at).await?;
-    state.verifier.invalidate(&id);
-    let key = key.ok_or_else(|| not_found(&id))?;
-    tracing::info!(key_id = %id, disabled = disable, actor = %caller.actor(), "api key state changed");
-    Ok(Json(KeyView::of(&key, state.clock.now())).into_response())
+    let key = state.engine.set_key_disabled(&id, disable, &caller.call()).await?;
+    Ok(Json(KeyView::of(&key, state.engine.now())).into_response())
 }
 
 /// Disables a key until it is enabled again.
@@ -198,13 +163,10 @@ pub async fn enable(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RotateRequest {
-    /// Seconds the old key keeps working beside the new one (default 0, at most 30 days).
+    /// Seconds the old key keeps working beside the new one (default 3600, at most 30 days).
     #[serde(default)]
-    pub overlap_seconds: i64,
+    pub overlap_seconds: Option<i64>,
 }
-
-/// Most seconds of overlap a rotation allows.
-pub const MAX_OVERLAP: i64 = 30 * 86_400;
 
 /// Rotates a key: a new key with the same subject, scopes, metadata, expiry and limits. The old key
 /// keeps working for the overlap, then answers `superseded`.
@@ -218,14 +180,7 @@ pub async fn rotate(
     ApiJson(req): ApiJson<RotateRequest>,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    if !(0..=MAX_OVERLAP).contains(&req.overlap_seconds) {
-        return Err(ApiError::BadRequest(format!("`overlap_seconds` must be between 0 and {MAX_OVERLAP}")));
-    }
-    let old = state.store.get_api_key(&id).await?.ok_or_else(|| not_found(&id))?;
-    let now = state.clock.now();
-    let (new, minted) = keys::rotate(&state, &old, now + req.overlap_seconds).await?;
-    state.verifier.invalidate(&id);
-    tracing::info!(old = %id, new = %new.id, overlap = req.overlap_seconds, "api key rotated");
-    let view = KeyView::of(&new, now);
+    let (new, minted) = state.engine.rotate_key(&id, req.overlap_seconds, &caller.call()).await?;
+    let view = KeyView::of(&new, state.engine.now());
     Ok((StatusCode::CREATED, Json(CreatedKey { key: &minted.token, view })).into_response())
 }

@@ -8,17 +8,18 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::Engine;
 use serde::Serialize;
+use std::sync::Arc;
 use utoipa::ToSchema;
-use ward_core::client::Client;
-use ward_core::deny::{DenyEntry, DenyKind};
-use ward_core::refresh::RefreshUse;
-use ward_core::{ParsedToken, Reason, Revocation, RevokeReason, TokenKind, Verdict};
 
-use crate::access::{self, Format, Grant, TokenResponse};
-use crate::clients::{authenticate, ClientAuthError};
-use crate::extract::RawBody;
+use ward_core::client::Client;
+use ward_core::{Reason, TokenKind};
+use ward_engine::{Call, Checked, Format, Grant, Introspected, Verified, VerifyOptions};
+
+use ward_engine::ContextSource;
+
+use crate::extract::{Origin, RawBody};
 use crate::problem::{ApiError, OAuthError};
-use crate::verifier::{Checked, Verified};
+use crate::routes::access::TokenResponse;
 use crate::{AppState, SCOPE_VERIFY};
 
 /// A form body (`application/x-www-form-urlencoded`), each parameter at most once (RFC 6749 §3.2).
@@ -96,18 +97,22 @@ fn client_credentials(headers: &HeaderMap, form: &Form) -> Result<Option<(String
     }
 }
 
-async fn require_client(state: &AppState, headers: &HeaderMap, form: &Form) -> Result<Client, ApiError> {
+async fn require_client(state: &AppState, headers: &HeaderMap, form: &Form) -> Result<Arc<Client>, ApiError> {
     let Some((id, secret)) = client_credentials(headers, form).map_err(oauth)? else {
         return Err(oauth(OAuthError::new("invalid_client", "client authentication is required")));
     };
-    match authenticate(state, &id, &secret).await {
+    match state.engine.authenticate_client(&id, &secret, &Origin::of(headers)).await {
         Ok(c) => Ok(c),
-        Err(ClientAuthError::Unavailable(d)) => Err(ApiError::Unavailable(d)),
-        Err(ClientAuthError::Invalid(v)) => {
-            tracing::info!(client_id = %id, reason = %v.reason, "oauth client authentication failed");
+        Err(v) if v.reason == Reason::Unavailable => Err(ApiError::Unavailable(v.detail.unwrap_or_default())),
+        Err(v) => {
+            tracing::info!(client_id = ?id, reason = %v.reason, "oauth client authentication failed");
             Err(oauth(OAuthError::new("invalid_client", "client authentication failed")))
         }
     }
+}
+
+fn client_call(client: &Client, headers: &HeaderMap) -> Call {
+    Call { actor: format!("client:{}", client.id), context: Origin::of(headers).context() }
 }
 
 fn no_store(mut resp: Response) -> Response {
@@ -163,11 +168,11 @@ pub async fn token(
                 subject: client.id.clone(),
                 audience,
                 scopes,
-                expires_in: state.config.access_token_ttl,
+                expires_in: None,
                 format: Format::Jwt,
                 client_id: Some(client.id.clone()),
             };
-            access::issue(&state, &grant, false).await?
+            state.engine.issue_access(&grant, false, &client_call(&client, &headers)).await?
         }
         "refresh_token" => {
             let rt = form
@@ -176,7 +181,8 @@ pub async fn token(
             let narrow = form
                 .get("scope")
                 .map(|s| s.split(' ').filter(|x| !x.is_empty()).map(str::to_string).collect());
-            match access::refresh(&state, rt, Some(&client.id), narrow).await {
+            let ctx = Origin::of(&headers);
+            match state.engine.refresh(rt, Some(&client.id), narrow, &ctx).await {
                 Ok(pair) => pair,
                 Err(v) if v.reason == Reason::InsufficientScope => {
                     return Err(oauth(OAuthError {
@@ -204,7 +210,7 @@ pub async fn token(
             )))
         }
     };
-    Ok(no_store(Json(answer).into_response()))
+    Ok(no_store(Json(TokenResponse::from(answer)).into_response()))
 }
 
 /// An RFC 7662 introspection answer, with Ward's explanation for authenticated callers.
@@ -261,7 +267,8 @@ async fn introspection_caller(state: &AppState, headers: &HeaderMap, form: &Form
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
     if let Some(token) = bearer {
-        return match state.verifier.verify(state, token.trim(), &[TokenKind::ApiKey], &[]).await {
+        let opts = VerifyOptions { kinds: &[TokenKind::ApiKey], ..VerifyOptions::default() };
+        return match state.engine.verify(token.trim(), &opts, &Origin::of(headers)).await {
             Checked::Valid(Verified::Key { key, .. })
                 if key.scopes.iter().any(|s| s == SCOPE_VERIFY || s == crate::SCOPE_ADMIN) =>
             {
@@ -279,54 +286,19 @@ async fn introspection_caller(state: &AppState, headers: &HeaderMap, form: &Form
     }
 }
 
-async fn introspect_token(state: &AppState, token: &str) -> Result<Introspection, Verdict> {
-    if access::looks_signed(token) {
-        let v = access::verify(state, token, None).await?;
-        let c = &v.claims;
-        return Ok(Introspection {
-            active: true,
-            token_type: Some("access_token"),
-            scope: c.scope.clone(),
-            client_id: c.client_id.clone(),
-            sub: Some(c.sub.clone()),
-            aud: Some(c.aud.clone()),
-            iss: Some(c.iss.clone()),
-            exp: Some(c.exp),
-            iat: Some(c.iat),
-            jti: Some(c.jti.clone()),
-            ..Introspection::default()
-        });
-    }
-    let parsed = ParsedToken::parse(token)?;
-    parsed.expect(&state.config.env, &[TokenKind::Refresh]).map_err(|mut v| {
-        v.detail = Some("introspection answers for access and refresh tokens; verify API keys and sessions with POST /v1/verify".into());
-        v
-    })?;
-    let Some((rt, _)) = state.store.get_refresh(parsed.id).await.map_err(crate::verifier::unavailable)?
-    else {
-        return Err(crate::verifier::gone(state, &parsed).await);
-    };
-    if !state.hasher.matches(parsed.hashed_part, &rt.secret_hash) {
-        return Err(crate::verifier::tampered(TokenKind::Refresh, &rt.id));
-    }
-    // Introspection looks; it never rotates, and a rotated token is simply inactive here.
-    match rt.check(state.clock.now(), 0) {
-        Ok(RefreshUse::Rotate) => Ok(Introspection {
-            active: true,
-            token_type: Some("refresh_token"),
-            scope: Some(rt.scopes.join(" ")),
-            client_id: rt.client_id.clone(),
-            sub: Some(rt.subject.clone()),
-            aud: Some(rt.audience.clone()),
-            iss: Some(state.config.issuer.clone()),
-            exp: Some(rt.expires_at),
-            iat: Some(rt.created_at),
-            ..Introspection::default()
-        }),
-        Ok(RefreshUse::Retry { successor }) => {
-            Err(Verdict::with(Reason::Superseded, format!("already exchanged for `{successor}`")))
-        }
-        Err(v) => Err(v),
+fn introspection(i: Introspected) -> Introspection {
+    Introspection {
+        active: true,
+        token_type: Some(i.token_type),
+        scope: i.scope,
+        client_id: i.client_id,
+        sub: Some(i.sub),
+        aud: Some(i.aud),
+        iss: Some(i.iss),
+        exp: Some(i.exp),
+        iat: Some(i.iat),
+        jti: i.jti,
+        ..Introspection::default()
     }
 }
 
@@ -344,7 +316,7 @@ pub async fn introspect(
     let authenticated = introspection_caller(&state, &headers, &form).await?;
     let token =
         form.get("token").ok_or_else(|| oauth(OAuthError::new("invalid_request", "`token` is required")))?;
-    let answer = match introspect_token(&state, token).await {
+    let answer = match state.engine.introspect(token).await.map(introspection) {
         Ok(i) if authenticated => Introspection { ward_reason: Some("valid"), ..i },
         Ok(_) => Introspection { active: true, ..Introspection::default() },
         Err(v) if v.reason == Reason::Unavailable => {
@@ -380,42 +352,14 @@ pub async fn revoke(
     let client = require_client(&state, &headers, &form).await?;
     let token =
         form.get("token").ok_or_else(|| oauth(OAuthError::new("invalid_request", "`token` is required")))?;
-    let now = state.clock.now();
-    let actor = format!("client:{}", client.id);
-    if access::looks_signed(token) {
-        if let Ok(v) = access::verify(&state, token, None).await {
-            if v.claims.client_id.as_deref() == Some(client.id.as_str()) {
-                let entry = DenyEntry {
-                    kind: DenyKind::Jti,
-                    value: v.claims.jti.clone(),
-                    until: v.claims.exp + state.config.leeway,
-                    revocation: Revocation { at: now, reason: RevokeReason::Logout, note: None, actor },
-                };
-                state.store.add_signed_revocation(&entry).await?;
-                state.deny.add([entry]);
-            }
-        }
-    } else if let Ok(p) = ParsedToken::parse(token) {
-        if p.kind == TokenKind::Refresh {
-            if let Some((rt, _)) = state.store.get_refresh(p.id).await? {
-                if state.hasher.matches(p.hashed_part, &rt.secret_hash)
-                    && rt.client_id.as_deref() == Some(client.id.as_str())
-                {
-                    access::revoke_family(&state, &rt, RevokeReason::Logout, &actor, now).await?;
-                }
-            }
-        }
-    }
+    state.engine.revoke_for_client(token, &client.id, &client_call(&client, &headers)).await?;
     Ok(no_store(().into_response()))
 }
 
 /// The JWKS (RFC 7517): public keys that are pending, active or retiring.
 #[utoipa::path(get, path = "/.well-known/jwks.json", tag = "oauth", responses((status = 200, description = "A JWK Set")))]
 pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
-    if state.keyring.jwks(state.clock.now()).is_empty() {
-        state.keyring.reload(&state).await?;
-    }
-    let keys = state.keyring.jwks(state.clock.now());
+    let keys = state.engine.jwks().await?;
     let mut resp = Json(serde_json::json!({ "keys": keys })).into_response();
     // Pending keys are published `key_publish_lead` before they sign, so caches this short
     // always know a key before they meet a token signed with it.
@@ -426,10 +370,7 @@ pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
 /// The PASETO v4.public keys, as PASERK `k4.public` strings with their `kid`s.
 #[utoipa::path(get, path = "/.well-known/paserk.json", tag = "oauth", responses((status = 200, description = "PASETO public keys")))]
 pub async fn paserk(State(state): State<AppState>) -> Result<Response, ApiError> {
-    if state.keyring.paserks(state.clock.now()).is_empty() {
-        state.keyring.reload(&state).await?;
-    }
-    let keys = state.keyring.paserks(state.clock.now());
+    let keys = state.engine.paserks().await?;
     let mut resp = Json(serde_json::json!({ "keys": keys })).into_response();
     resp.headers_mut().insert(CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));
     Ok(resp)
@@ -439,9 +380,10 @@ pub async fn paserk(State(state): State<AppState>) -> Result<Response, ApiError>
 #[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth",
     responses((status = 200, description = "RFC 8414 metadata")))]
 pub async fn metadata(State(state): State<AppState>) -> Response {
-    let iss = state.config.issuer.trim_end_matches('/');
+    let issuer = state.engine.issuer();
+    let iss = issuer.trim_end_matches('/');
     let mut resp = Json(serde_json::json!({
-        "issuer": state.config.issuer,
+        "issuer": issuer,
         "token_endpoint": format!("{iss}/oauth2/token"),
         "jwks_uri": format!("{iss}/.well-known/jwks.json"),
         "introspection_endpoint": format!("{iss}/oauth2/introspect"),

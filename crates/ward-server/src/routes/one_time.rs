@@ -8,7 +8,9 @@ use utoipa::ToSchema;
 use ward_core::Reason;
 
 use crate::extract::{ApiJson, Caller};
-use crate::onetime::{self, CreateOneTime, CreatedOneTime, OneTimeView};
+use ward_core::clock::rfc3339;
+
+use crate::onetime::{CreateOneTime, CreatedOneTime, OneTimeView};
 use crate::problem::{verdict_status, ApiError, Problem};
 use crate::{AppState, SCOPE_ADMIN, SCOPE_VERIFY};
 
@@ -22,7 +24,14 @@ pub async fn create(
     ApiJson(req): ApiJson<CreateOneTime>,
 ) -> Result<(StatusCode, Json<CreatedOneTime>), ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    Ok((StatusCode::CREATED, Json(onetime::issue(&state, req).await?)))
+    let (t, minted) = state.engine.issue_one_time(req.into_engine(), &caller.call()).await?;
+    let answer = CreatedOneTime {
+        id: t.id,
+        token: minted.token.to_string(),
+        purpose: t.purpose,
+        expires_at: rfc3339(t.expires_at),
+    };
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
 /// Body of `POST /v1/one-time/redeem`.
@@ -65,7 +74,8 @@ pub async fn redeem(
     ApiJson(req): ApiJson<RedeemRequest>,
 ) -> Result<(StatusCode, Json<RedeemResponse>), ApiError> {
     caller.require(SCOPE_VERIFY)?;
-    let result = onetime::redeem(&state, req.token.as_deref().unwrap_or_default(), &req.purpose).await;
+    let token = req.token.as_deref().unwrap_or_default();
+    let result = state.engine.redeem(token, &req.purpose, &caller.1).await;
     let (verdict, token) = match result {
         Ok(t) => (ward_core::Verdict::of(Reason::Valid), Some(OneTimeView::of(&t))),
         Err(v) => (v, None),

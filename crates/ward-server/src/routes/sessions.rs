@@ -6,17 +6,16 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use ward_core::{ParsedToken, Revocation, RevokeReason, Session, TokenKind};
+use ward_core::Session;
 
 use crate::extract::{ApiJson, Caller, RecordId};
 use crate::problem::{ApiError, Problem};
-use crate::routes::keys::{parse_revocation, RevokeRequest, MAX_LIST};
-use crate::sessions::{self, CreateSession, CreatedSession, SessionView};
-use crate::verifier::{gone, tampered, Checked, Verified};
+use crate::routes::keys::RevokeRequest;
+use crate::sessions::{CreateSession, CreatedSession, SessionView};
 use crate::{AppState, SCOPE_ADMIN};
 
 fn view<'a>(state: &AppState, s: &'a Session) -> SessionView<'a> {
-    SessionView::of(s, state.clock.now(), state.verifier.session_last_seen(s))
+    SessionView::of(s, state.engine.now(), state.engine.session_last_seen(s))
 }
 
 /// Creates a session; its token is in the answer, and only there.
@@ -29,9 +28,9 @@ pub async fn create(
     ApiJson(req): ApiJson<CreateSession>,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    let (session, minted) = sessions::issue(&state, req).await?;
+    let (session, minted) = state.engine.issue_session(req.into_engine(), &caller.call()).await?;
     let view = view(&state, &session);
-    Ok((StatusCode::CREATED, Json(CreatedSession { token: &minted.token.token, view })).into_response())
+    Ok((StatusCode::CREATED, Json(CreatedSession { token: &minted.token, view })).into_response())
 }
 
 /// Body of `POST /v1/sessions/renew`.
@@ -57,16 +56,9 @@ pub async fn renew(
     ApiJson(req): ApiJson<RenewRequest>,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    let old = match state.verifier.verify(&state, &req.token, &[TokenKind::Session], &[]).await {
-        Checked::Valid(Verified::Session { session, .. }) => session,
-        Checked::Valid(Verified::Key { .. } | Verified::Access(_)) => {
-            return Err(ApiError::BadRequest("an API key is not a session".into()));
-        }
-        Checked::Invalid(v) => return Err(ApiError::Token(v)),
-    };
-    let (session, minted) = sessions::renew(&state, &old, req.claims).await?;
+    let (session, minted) = state.engine.renew_session(&req.token, req.claims, &caller.call()).await?;
     let view = view(&state, &session);
-    Ok((StatusCode::CREATED, Json(CreatedSession { token: &minted.token.token, view })).into_response())
+    Ok((StatusCode::CREATED, Json(CreatedSession { token: &minted.token, view })).into_response())
 }
 
 /// Body of `POST /v1/sessions/revoke`.
@@ -87,20 +79,7 @@ pub async fn logout(
     ApiJson(req): ApiJson<LogoutRequest>,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    let parsed = ParsedToken::parse(&req.token).map_err(ApiError::Token)?;
-    parsed.expect(&state.config.env, &[TokenKind::Session]).map_err(ApiError::Token)?;
-    let Some(s) = state.store.get_session(parsed.id).await? else {
-        return Err(ApiError::Token(gone(&state, &parsed).await));
-    };
-    if !state.hasher.matches(parsed.hashed_part, &s.secret_hash) {
-        return Err(ApiError::Token(tampered(TokenKind::Session, &s.id)));
-    }
-    let rev =
-        Revocation { at: state.clock.now(), reason: RevokeReason::Logout, note: None, actor: caller.actor() };
-    let s = state.store.revoke_session(&s.id, &rev).await?;
-    state.verifier.invalidate(parsed.id);
-    let s = s.ok_or_else(|| ApiError::NotFound("the session disappeared".into()))?;
-    tracing::info!(session_id = %s.id, "session logged out");
+    let s = state.engine.logout(&req.token, &caller.call()).await?;
     Ok(Json(view(&state, &s)).into_response())
 }
 
@@ -131,12 +110,7 @@ pub async fn list(
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
-    let limit = q.limit.unwrap_or(100);
-    if !(1..=MAX_LIST).contains(&limit) {
-        return Err(ApiError::BadRequest(format!("`limit` must be between 1 and {MAX_LIST}")));
-    }
-    crate::keys::check_label("subject", &q.subject)?;
-    let list = state.store.list_sessions(&q.subject, limit).await?;
+    let list = state.engine.sessions(&q.subject, q.limit).await?;
     Ok(Json(SessionList { sessions: list.iter().map(|s| view(&state, s)).collect() }).into_response())
 }
 
@@ -150,11 +124,7 @@ pub async fn show(
     RecordId(id): RecordId,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    let s = state
-        .store
-        .get_session(&id)
-        .await?
-        .ok_or_else(|| ApiError::NotFound(format!("no session `{id}`")))?;
+    let s = state.engine.session(&id).await?;
     Ok(Json(view(&state, &s)).into_response())
 }
 
@@ -169,10 +139,6 @@ pub async fn revoke(
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> Result<Response, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    let rev = parse_revocation(&state, &caller, req)?;
-    let s = state.store.revoke_session(&id, &rev).await?;
-    state.verifier.invalidate(&id);
-    let s = s.ok_or_else(|| ApiError::NotFound(format!("no session `{id}`")))?;
-    tracing::info!(session_id = %id, reason = rev.reason.as_str(), actor = %rev.actor, "session revoked");
+    let s = state.engine.revoke_session(&id, req.reason()?, req.note, &caller.call()).await?;
     Ok(Json(view(&state, &s)).into_response())
 }

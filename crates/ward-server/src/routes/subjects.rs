@@ -7,7 +7,7 @@ use utoipa::ToSchema;
 
 use crate::extract::{ApiJson, Caller, SubjectPath};
 use crate::problem::{ApiError, Problem};
-use crate::routes::keys::{parse_revocation, RevokeRequest};
+use crate::routes::keys::RevokeRequest;
 use crate::{AppState, SCOPE_ADMIN};
 
 /// How many tokens of each kind a subject revocation reached.
@@ -43,19 +43,7 @@ pub async fn revoke(
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> Result<Json<SubjectRevoked>, ApiError> {
     caller.require(SCOPE_ADMIN)?;
-    crate::keys::check_label("subject", &subject)?;
-    let rev = parse_revocation(&state, &caller, req)?;
-    let signed_until = rev.at.saturating_add(state.config.access_token_max_ttl);
-    let n = state.store.revoke_subject(&subject, &rev, signed_until).await?;
-    state.verifier.invalidate_all();
-    state.deny.add([ward_core::deny::DenyEntry {
-        kind: ward_core::deny::DenyKind::Subject,
-        value: subject.clone(),
-        until: signed_until,
-        revocation: rev.clone(),
-    }]);
-    tracing::info!(%subject, reason = rev.reason.as_str(), actor = %rev.actor,
-        api_keys = n.api_keys, sessions = n.sessions, one_time = n.one_time, "subject revoked");
+    let n = state.engine.revoke_subject(&subject, req.reason()?, req.note, &caller.call()).await?;
     Ok(Json(SubjectRevoked {
         subject,
         revoked: RevokedCounts {

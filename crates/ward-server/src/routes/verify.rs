@@ -19,8 +19,8 @@ use crate::extract::{ApiJson, Caller};
 use crate::keys::KeyView;
 use crate::problem::{verdict_status, ApiError, Problem};
 use crate::sessions::SessionView;
-use crate::verifier::{Checked, Memo, Verified};
 use crate::{AppState, SCOPE_VERIFY};
+use ward_engine::{Checked, Context, ContextSource, Memo, Verified, VerifyOptions};
 
 /// Body of `POST /v1/verify`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -127,6 +127,25 @@ pub struct AnonymousVerifyResponse {
     pub error: Option<&'static str>,
 }
 
+/// The context of a verify: the end user the body names, else the calling backend.
+struct VerifyOrigin<'a> {
+    caller: &'a Caller,
+    body: Option<&'a VerifyContext>,
+}
+
+impl ContextSource for VerifyOrigin<'_> {
+    fn context(&self) -> Context {
+        let mut ctx = self.caller.1.context();
+        if let Some(b) = self.body {
+            ctx.client_ip = b.client_ip.clone();
+            if b.user_agent.is_some() {
+                ctx.user_agent = b.user_agent.clone();
+            }
+        }
+        ctx
+    }
+}
+
 impl VerifyRequest {
     fn validate(&self) -> Result<(), ApiError> {
         if let Some(bad) = self.scopes.iter().find(|s| !valid_scope(s)) {
@@ -158,7 +177,7 @@ pub async fn verify(
             caller.require(SCOPE_VERIFY)?;
             true
         }
-        None if state.config.allow_anonymous_verify => false,
+        None if state.http.allow_anonymous_verify => false,
         None => {
             caller.require(SCOPE_VERIFY)?;
             false
@@ -177,8 +196,10 @@ pub async fn verify(
             )))
         }
     };
-    let checked = state.verifier.verify_for(&state, token, kinds, &req.scopes, req.audience.as_deref()).await;
-    let now = state.clock.now();
+    let origin = VerifyOrigin { caller: &caller, body: req.context.as_ref() };
+    let opts = VerifyOptions { kinds, scopes: &req.scopes, audience: req.audience.as_deref() };
+    let checked = state.engine.verify(token, &opts, &origin).await;
+    let now = state.engine.now();
     let valid = Verdict::of(Reason::Valid);
     // The answer borrows from the verified record: no copies on the hot path.
     let (verdict, key, session, access) = match &checked {
@@ -206,9 +227,6 @@ pub async fn verify(
         }
         Checked::Invalid(v) => (v, None, None, None),
     };
-    if let Some(ctx) = &req.context {
-        tracing::debug!(reason = %verdict.reason, client_ip = ?ctx.client_ip, "verify");
-    }
     let info = verdict.reason.info();
     let status = verdict_status(verdict.reason);
     if full {

@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use serde_json::{json, Value};
-use ward_server::maintenance;
 use ward_testkit::{assert_problem, Method, StatusCode, TestApp};
 
 ward_testkit::store_tests!(
@@ -104,14 +103,14 @@ async fn session_activity_is_written_behind_in_batches(app: TestApp) {
     app.clock.advance(300);
     assert_eq!(reason(&app, &t).await, "valid");
     // The verify wrote nothing: the store still has the creation time.
-    let stored = app.state.store.get_session(&id).await.unwrap().unwrap();
+    let stored = app.engine.store().get_session(&id).await.unwrap().unwrap();
     assert_eq!(stored.last_seen_at, ward_testkit::START);
     // This node already counts the activity...
     app.clock.advance(500);
     assert_eq!(reason(&app, &t).await, "valid");
     // ...and one flush writes it for every node.
-    assert!(maintenance::flush_activity(&app.state).await.unwrap() >= 1);
-    let stored = app.state.store.get_session(&id).await.unwrap().unwrap();
+    assert!(app.engine.flush_activity().await.unwrap() >= 1);
+    let stored = app.engine.store().get_session(&id).await.unwrap().unwrap();
     assert_eq!(stored.last_seen_at, ward_testkit::START + 800);
     let shown = app.get(&format!("/v1/sessions/{id}")).await;
     assert_eq!(shown["status"], "active");
@@ -125,7 +124,7 @@ async fn session_defaults_and_scopes_from_claims(app: TestApp) {
     )
     .await;
     let t = token(&s);
-    let cfg = &app.state.config;
+    let cfg = app.engine.policy();
     assert_eq!(s["idle_timeout"], cfg.session_idle_timeout);
     let v = app.verify(&t, &["read"]).await;
     assert_eq!(v["reason"], "valid");
@@ -138,7 +137,7 @@ async fn session_defaults_and_scopes_from_claims(app: TestApp) {
 }
 
 async fn renewal_keeps_the_old_token_for_the_grace_only(app: TestApp) {
-    let grace = app.state.config.renewal_grace;
+    let grace = app.engine.policy().renewal_grace;
     let s = created(&app, "/v1/sessions", json!({"subject": "dave", "claims": {"role": "user"}})).await;
     let old = token(&s);
     app.clock.advance(100);
@@ -226,7 +225,7 @@ async fn one_time_tokens_redeem_once_for_their_purpose(app: TestApp) {
 async fn one_time_expiry_is_exact(app: TestApp) {
     let a = token(&created(&app, "/v1/one-time", json!({"subject": "gus", "purpose": "magic_link"})).await);
     let b = token(&created(&app, "/v1/one-time", json!({"subject": "gus", "purpose": "magic_link"})).await);
-    let ttl = app.state.config.one_time_ttl;
+    let ttl = app.engine.policy().one_time_ttl;
     app.clock.advance(ttl - 1);
     assert_eq!(redeem(&app, &a, "magic_link").await["reason"], "valid");
     app.clock.advance(2);
@@ -368,7 +367,7 @@ async fn last_use_is_written_behind(app: TestApp) {
     app.clock.advance(10);
     assert_eq!(reason(&app, &token(&k)).await, "valid");
     assert!(app.get(&format!("/v1/keys/{id}")).await["last_used_at"].is_null(), "not written per verify");
-    maintenance::flush_activity(&app.state).await.unwrap();
+    app.engine.flush_activity().await.unwrap();
     let shown = app.get(&format!("/v1/keys/{id}")).await;
     assert_eq!(shown["last_used_at"], ward_core::clock::rfc3339(ward_testkit::START + 10));
 }
@@ -411,11 +410,11 @@ async fn tombstones_keep_the_story_after_the_sweep(app: TestApp) {
     let renewed = created(&app, "/v1/sessions/renew", json!({"token": old})).await;
     let live = token(&app.create_key(json!({"subject": "t"})).await);
 
-    let cfg = app.state.config.clone();
+    let cfg = app.engine.policy().clone();
     // A day past the grace: everything above has been dead for longer than `dead_record_grace`
     // (the renewed session since its idle timeout ran out, half an hour in).
     app.clock.advance(cfg.dead_record_grace + 86_400);
-    let stats = maintenance::sweep(&app.state).await.unwrap();
+    let stats = app.engine.sweep().await.unwrap();
     assert!(stats.tombstoned >= 5, "{stats:?}");
     let (status, _, _) =
         app.call(Method::GET, &format!("/v1/keys/{rid}"), Some(app.admin_token()), None).await;
@@ -435,7 +434,7 @@ async fn tombstones_keep_the_story_after_the_sweep(app: TestApp) {
     assert_eq!(v["reason"], "idle_timeout", "{v}");
 
     app.clock.advance(cfg.tombstone_retention + 1);
-    let stats = maintenance::sweep(&app.state).await.unwrap();
+    let stats = app.engine.sweep().await.unwrap();
     assert!(stats.purged >= 5, "{stats:?}");
     assert_eq!(app.verify(token(&revoked).as_str(), &[]).await["reason"], "unknown");
 }

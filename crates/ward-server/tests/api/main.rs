@@ -10,7 +10,6 @@ use std::sync::Arc;
 use serde_json::{json, Value};
 use ward_core::token::{self, CHECKSUM_LEN, ID_LEN};
 use ward_core::{Reason, TokenKind};
-use ward_server::ServerConfig;
 use ward_testkit::{assert_problem, secret_part, HeaderMap, Method, StatusCode, TestApp, START};
 
 mod lifecycle;
@@ -302,8 +301,11 @@ async fn anonymous_callers_see_the_category_only(app: TestApp) {
 }
 
 async fn anonymous_verify_can_be_turned_off(app: TestApp) {
-    let config = ServerConfig { allow_anonymous_verify: false, ..ServerConfig::default() };
-    let app = TestApp::with_config(app.backend(), config).await.expect("the same backend again");
+    let http =
+        ward_server::HttpConfig { allow_anonymous_verify: false, ..ward_server::HttpConfig::default() };
+    let app = TestApp::with_config(app.backend(), ward_engine::Policy::default(), http)
+        .await
+        .expect("the same backend again");
     let answer = app.call(Method::POST, "/v1/verify", None, Some(json!({ "token": "hello" }))).await;
     assert_problem(&answer, StatusCode::UNAUTHORIZED, "missing");
     assert!(answer.1.contains_key("www-authenticate"));

@@ -224,13 +224,13 @@ async fn generated_paths_and_queries_get_answers_not_server_errors(app: TestApp)
 /// one ever slip through, PostgreSQL's refusal of a NUL character is the request's fault (a 400),
 /// never `unavailable`.
 async fn text_a_store_cannot_hold_is_bad_input_not_an_outage(app: TestApp) {
-    let answer = app.state.store.get_api_key("a\u{0}bcdefghijklmno").await;
+    let answer = app.engine.store().get_api_key("a\u{0}bcdefghijklmno").await;
     if app.sqlite_path().is_some() {
         assert!(answer.unwrap().is_none(), "SQLite holds NUL, and finds nothing");
     } else {
         let e = answer.unwrap_err();
         assert!(matches!(e, StoreError::Unrepresentable(_)), "{e:?}");
-        assert!(matches!(ApiError::from(e), ApiError::BadRequest(_)));
+        assert!(matches!(ApiError::from(ward_engine::EngineError::from(e)), ApiError::BadRequest(_)));
     }
 }
 

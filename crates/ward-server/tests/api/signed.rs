@@ -27,9 +27,12 @@ ward_testkit::store_tests!(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_jwt_algorithm_signs_and_verifies() {
     for alg in ["ES256", "RS256", "HS256"] {
-        let config =
-            ward_server::ServerConfig { signing_alg: alg.into(), ..ward_server::ServerConfig::default() };
-        let app = TestApp::with_config(ward_testkit::Backend::Sqlite, config).await.unwrap();
+        let policy =
+            ward_engine::Policy { signing_alg: alg.parse().unwrap(), ..ward_engine::Policy::default() };
+        let app =
+            TestApp::with_config(ward_testkit::Backend::Sqlite, policy, ward_server::HttpConfig::default())
+                .await
+                .unwrap();
         let t = access_token(&app, json!({"subject": "x", "audience": "api"})).await;
         let at = t["access_token"].as_str().unwrap();
         assert_eq!(segments(at).0["alg"], alg);
@@ -122,7 +125,7 @@ async fn jwks_publishes_only_public_keys(app: TestApp) {
     let entry = &paserk["keys"][0];
     let key = ward_signed::VerifyingKey::from_paserk(entry["paserk"].as_str().unwrap()).unwrap();
     let t = access_token(&app, json!({"subject": "pat", "audience": "api", "format": "paseto"})).await;
-    let expect = ward_signed::Expect::access_token(app.state.config.issuer.clone(), Some("api".into()));
+    let expect = ward_signed::Expect::access_token(app.engine.issuer().to_string(), Some("api".into()));
     let claims = ward_signed::verify(
         t["access_token"].as_str().unwrap(),
         &key,
@@ -145,7 +148,7 @@ async fn jwt_access_tokens_verify_and_explain_their_claims(app: TestApp) {
     assert_eq!(header["typ"], "at+jwt");
     assert_eq!(header["alg"], "EdDSA");
     assert_eq!(payload["sub"], "alice");
-    assert_eq!(payload["iss"], app.state.config.issuer);
+    assert_eq!(payload["iss"], app.engine.issuer());
     for claim in ["exp", "iat", "jti"] {
         assert!(!payload[claim].is_null(), "{claim} in {payload}");
     }
@@ -176,7 +179,7 @@ async fn paseto_access_tokens_verify(app: TestApp) {
 }
 
 async fn expiry_honours_the_leeway_and_names_clock_skew(app: TestApp) {
-    let leeway = app.state.config.leeway;
+    let leeway = app.engine.policy().leeway;
     let t = access_token(&app, json!({"subject": "carol", "audience": "api", "expires_in": 120})).await;
     let at = t["access_token"].as_str().unwrap().to_string();
     app.clock.advance(120 + leeway - 1);
@@ -195,7 +198,7 @@ async fn expiry_honours_the_leeway_and_names_clock_skew(app: TestApp) {
 }
 
 async fn refresh_rotates_retries_inside_the_grace_and_revokes_on_reuse(app: TestApp) {
-    let grace = app.state.config.refresh_grace;
+    let grace = app.engine.policy().refresh_grace;
     let first = access_token(&app, json!({"subject": "dave", "audience": "api", "refresh": true})).await;
     let rt1 = first["refresh_token"].as_str().unwrap().to_string();
     assert!(rt1.starts_with("ward_live_rt_"));
@@ -267,10 +270,10 @@ async fn another_nodes_revocation_arrives_with_the_next_poll(app: TestApp) {
         ward_core::RevokeReason::Admin,
         "node-2",
     );
-    app.state.store.add_signed_revocation(&entry).await.unwrap();
+    app.engine.store().add_signed_revocation(&entry).await.unwrap();
     assert_eq!(verify(&app, at, None, &[]).await["reason"], "valid", "not seen before the poll");
-    // ...and this node's once-a-second poll picks it up.
-    app.state.deny.refresh(&app.state).await.unwrap();
+    // ...and this node's next read of the change feed picks it up.
+    app.engine.sync().await.unwrap();
     let v = verify(&app, at, None, &[]).await;
     assert_eq!(v["reason"], "revoked", "{v}");
     assert!(v["detail"].as_str().unwrap().contains("node-2"));
@@ -299,7 +302,7 @@ async fn rotated_keys_keep_verifying_until_retired(app: TestApp) {
     assert!(published.contains(&old_kid.as_str()) && published.contains(&new_kid.as_str()), "{jwks}");
 
     assert_eq!(verify(&app, &old_at, None, &[]).await["reason"], "valid", "retiring keys still verify");
-    app.clock.advance(app.state.config.access_token_max_ttl + app.state.config.leeway + 1);
+    app.clock.advance(app.engine.policy().access_token_max_ttl + app.engine.policy().leeway + 1);
     let v = verify(&app, &old_at, None, &[]).await;
     assert_eq!(v["reason"], "unknown_key", "{v}");
     assert!(v["detail"].as_str().unwrap().contains("retired"), "{v}");
@@ -338,8 +341,7 @@ async fn forged_tokens_are_rejected_with_the_right_reason(app: TestApp) {
     assert_eq!(verify(&app, &jwt(&wrong_typ, &payload, &sig), None, &[]).await["reason"], "wrong_type");
 
     // Signed by Ward's own key, but with a claim of the wrong JSON type: malformed, never absent.
-    let signer =
-        app.state.keyring.signer(ward_signed::Algorithm::EdDSA, ward_core::Clock::now(&*app.clock)).unwrap();
+    let signer = app.engine.signer(ward_signed::Algorithm::EdDSA).unwrap();
     let mut soon = payload.clone();
     soon["exp"] = json!("soon");
     let header_map = header.as_object().unwrap().clone();
@@ -480,9 +482,9 @@ async fn oauth_revocation_and_metadata(app: TestApp) {
 
     let (s, _, m) = app.call(Method::GET, "/.well-known/oauth-authorization-server", None, None).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(m["issuer"], app.state.config.issuer);
+    assert_eq!(m["issuer"], app.engine.issuer());
     for field in ["token_endpoint", "jwks_uri", "introspection_endpoint", "revocation_endpoint"] {
-        assert!(m[field].as_str().unwrap().starts_with(app.state.config.issuer.as_str()), "{field}: {m}");
+        assert!(m[field].as_str().unwrap().starts_with(app.engine.issuer()), "{field}: {m}");
     }
 }
 
@@ -530,13 +532,13 @@ async fn bad_oauth_requests_get_rfc_6749_errors(app: TestApp) {
 }
 
 async fn keys_rotate_on_schedule_and_stay_sealed_at_rest(app: TestApp) {
-    let cfg = app.state.config.clone();
+    let cfg = app.engine.policy().clone();
     let first = access_token(&app, json!({"subject": "kim", "audience": "api"})).await;
     let first_kid = segments(first["access_token"].as_str().unwrap()).0["kid"].as_str().unwrap().to_string();
-    assert_eq!(ward_server::keyring::rotate_due(&app.state).await.unwrap(), 0, "nothing is due yet");
+    assert_eq!(app.engine.rotate_due_keys().await.unwrap(), 0, "nothing is due yet");
     app.clock.advance(cfg.key_rotation_interval);
-    assert_eq!(ward_server::keyring::rotate_due(&app.state).await.unwrap(), 3, "every algorithm rotates");
-    assert_eq!(ward_server::keyring::rotate_due(&app.state).await.unwrap(), 0, "once");
+    assert_eq!(app.engine.rotate_due_keys().await.unwrap(), 3, "every algorithm rotates");
+    assert_eq!(app.engine.rotate_due_keys().await.unwrap(), 0, "once");
     // The successor is published first and signs only after the lead.
     let (_, _, jwks) = app.call(Method::GET, "/.well-known/jwks.json", None, None).await;
     assert_eq!(jwks["keys"].as_array().unwrap().len(), 2, "{jwks}");
@@ -547,7 +549,7 @@ async fn keys_rotate_on_schedule_and_stay_sealed_at_rest(app: TestApp) {
     assert_ne!(segments(t["access_token"].as_str().unwrap()).0["kid"], first_kid.as_str());
 
     // Private keys are stored sealed: no key's secret bytes appear in the store.
-    let now = ward_core::Clock::now(&*app.clock);
+
     let stored = app.store_bytes().await;
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
     for alg in [
@@ -555,7 +557,7 @@ async fn keys_rotate_on_schedule_and_stay_sealed_at_rest(app: TestApp) {
         ward_signed::Algorithm::PasetoV4Public,
         ward_signed::Algorithm::PasetoV4Local,
     ] {
-        let key = app.state.keyring.signer(alg, now).unwrap();
+        let key = app.engine.signer(alg).unwrap();
         let secret = key.signing.to_secret_bytes();
         let raw = stored.windows(secret.len()).any(|w| w == secret.as_slice());
         let text = String::from_utf8_lossy(&stored).contains(&hex(&secret));

@@ -186,7 +186,7 @@ async fn a_body_that_stops_coming_is_answered_408_after_the_timeout() {
         let started = Instant::now();
         let answer = app.send(req).await;
         assert_problem(&answer, StatusCode::REQUEST_TIMEOUT, "request_timeout");
-        let (waited, limit) = (started.elapsed(), app.state.config.body_read_timeout);
+        let (waited, limit) = (started.elapsed(), app.state.http.body_read_timeout);
         assert!(
             waited >= limit && waited < limit + Duration::from_secs(1),
             "{path} answered after {waited:?}"

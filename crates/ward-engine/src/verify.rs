@@ -1,0 +1,244 @@
+//! The verify path: the hot path of the whole product.
+//!
+//! A presented token is classified once, at the boundary ([`Presented`]), and every later step
+//! takes the typed value. An opaque token's record comes from the cache (or the store on a miss),
+//! its secret is checked by the one [`credential`](crate::credential) check, then the kind's policy.
+//! Only usage-limited keys touch the store on every verify (the counter must be decremented
+//! atomically, across nodes); last-use times go to a write-behind buffer. A signed token verifies
+//! offline against the key ring and the deny set.
+
+use std::sync::Arc;
+
+use ward_core::key::{require_scopes, usage_exceeded};
+use ward_core::{ApiKey, ParsedToken, Reason, Session, TokenKind, UnixTime, Verdict};
+
+use crate::access::VerifiedAccess;
+use crate::cache::Memo;
+use crate::error::unavailable;
+use crate::events::{ContextSource, Event, EventKind};
+use crate::Engine;
+
+/// A presented token, classified once from its text.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Presented<'a> {
+    /// A Ward opaque token (`ward_<env>_<kind>_…`) whose shape and checksum are right.
+    Opaque(ParsedToken<'a>),
+    /// Something shaped like a JWT or a PASETO token; nothing about it is verified yet.
+    Signed(&'a str),
+}
+
+impl<'a> Presented<'a> {
+    /// Classifies `token`, or says why it is neither kind — in the words of the format it
+    /// resembles: a JWE, a token with `Bearer ` in front or a JWT with a bad part is explained
+    /// as a signed token, a damaged Ward key as an opaque one.
+    pub fn classify(token: &'a str) -> Result<Self, Verdict> {
+        if token.starts_with("ward_") {
+            return ParsedToken::parse(token).map(Presented::Opaque);
+        }
+        if ward_signed::detect(token).is_some() {
+            return Ok(Presented::Signed(token));
+        }
+        let resembles_signed = token.contains('.') || token.bytes().any(|b| b.is_ascii_whitespace());
+        if resembles_signed {
+            if let Err(v) = ward_signed::peek(token) {
+                return Err(v);
+            }
+        }
+        ParsedToken::parse(token).map(Presented::Opaque)
+    }
+}
+
+/// What a verify requires of the token.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct VerifyOptions<'a> {
+    /// The kinds accepted; an empty list accepts API keys, sessions and access tokens.
+    pub kinds: &'a [TokenKind],
+    /// Scopes the token must all carry.
+    pub scopes: &'a [String],
+    /// An audience a signed access token must carry in `aud`.
+    pub audience: Option<&'a str>,
+}
+
+/// The kinds a verify accepts when it names none.
+pub const VERIFIABLE: &[TokenKind] = &[TokenKind::ApiKey, TokenKind::Session, TokenKind::AccessToken];
+
+/// A token that passed every check.
+#[derive(Debug, Clone)]
+pub enum Verified {
+    /// An API key.
+    Key {
+        /// The key's record (as cached; `remaining_uses` below is current).
+        key: Arc<ApiKey>,
+        /// Uses left after this one, for usage-limited keys.
+        remaining_uses: Option<i64>,
+        /// The cache entry's memo.
+        memo: Arc<Memo>,
+    },
+    /// A session.
+    Session {
+        /// The session's record.
+        session: Arc<Session>,
+        /// This use: the idle deadline now runs from here.
+        last_seen: UnixTime,
+    },
+    /// A signed access token (JWT or PASETO).
+    Access(Arc<VerifiedAccess>),
+}
+
+impl Verified {
+    /// The subject the token acts for.
+    pub fn subject(&self) -> &str {
+        match self {
+            Verified::Key { key, .. } => &key.subject,
+            Verified::Session { session, .. } => &session.subject,
+            Verified::Access(a) => &a.claims.sub,
+        }
+    }
+}
+
+/// The outcome of checking one token.
+#[derive(Debug, Clone)]
+pub enum Checked {
+    /// The token is good.
+    Valid(Verified),
+    /// The token is not good, or Ward could not tell (`unavailable`).
+    Invalid(Verdict),
+}
+
+impl Engine {
+    /// Checks `token` against `opts`. Spends one use of a usage-limited key if (and only if)
+    /// everything else holds, records the activity, and emits `verify_failed` on a refusal.
+    pub async fn verify(&self, token: &str, opts: &VerifyOptions<'_>, ctx: &dyn ContextSource) -> Checked {
+        match self.verify_inner(token, opts).await {
+            Ok(v) => Checked::Valid(v),
+            Err(v) => {
+                self.verify_failed(token, &v, ctx);
+                Checked::Invalid(v)
+            }
+        }
+    }
+
+    /// Emits `verify_failed` for `token` (named by kind and id when its text allows).
+    pub(crate) fn verify_failed(&self, token: &str, v: &Verdict, ctx: &dyn ContextSource) {
+        if v.reason == Reason::Unavailable {
+            return;
+        }
+        let now = self.now();
+        let env = &self.0.policy.env;
+        self.0.events.emit(|| {
+            let e = Event::new(EventKind::VerifyFailed, now).reason(v.reason).context(&ctx.context());
+            let e = match v.detail.as_deref() {
+                Some(d) => e.detail(d),
+                None => e,
+            };
+            match Presented::classify(token) {
+                Ok(Presented::Opaque(p)) => e.token(p.kind, p.id).prefix(env, p.kind),
+                Ok(Presented::Signed(_)) => Event { token_kind: Some(TokenKind::AccessToken), ..e },
+                Err(_) => e,
+            }
+        });
+    }
+
+    async fn verify_inner(&self, token: &str, opts: &VerifyOptions<'_>) -> Result<Verified, Verdict> {
+        let kinds = if opts.kinds.is_empty() { VERIFIABLE } else { opts.kinds };
+        match Presented::classify(token)? {
+            Presented::Signed(text) => {
+                if !kinds.contains(&TokenKind::AccessToken) {
+                    return Err(Verdict::with(
+                        Reason::WrongType,
+                        "a signed access token is not accepted here",
+                    ));
+                }
+                let v = self.verify_signed(text, opts.audience).await?;
+                crate::access::check_scopes(&v, opts.scopes)?;
+                Ok(Verified::Access(v))
+            }
+            Presented::Opaque(parsed) => {
+                if parsed.kind == TokenKind::OneTime && !kinds.contains(&TokenKind::OneTime) {
+                    return Err(Verdict::with(
+                        Reason::WrongType,
+                        "this is a one-time token: redeem it with POST /v1/one-time/redeem, it cannot be verified",
+                    ));
+                }
+                parsed.expect(&self.0.policy.env, kinds)?;
+                match parsed.kind {
+                    TokenKind::Session => self.verify_session(&parsed, opts.scopes).await,
+                    _ => self.verify_key(&parsed, opts.scopes).await,
+                }
+            }
+        }
+    }
+
+    async fn verify_key(&self, parsed: &ParsedToken<'_>, scopes: &[String]) -> Result<Verified, Verdict> {
+        let inner = &self.0;
+        let found =
+            inner.cache.get(&inner.cache.keys, parsed.id, || inner.store.get_api_key(parsed.id)).await;
+        let (key, memo) = self.unlock(parsed, found).await?;
+        let now = self.now();
+        key.check(now, scopes)?;
+        let remaining_uses = match key.remaining_uses {
+            None => None,
+            Some(_) => {
+                // A rotated key in its overlap and its successor share one budget: the
+                // successor's counter.
+                let budget = key.superseded.as_ref().map_or(key.id.as_str(), |s| s.by.as_str());
+                match inner.store.consume_api_key_use(budget, now).await {
+                    Ok(Some(left)) => Some(left),
+                    Ok(None) => {
+                        inner.cache.invalidate(&key.id);
+                        return Err(usage_exceeded());
+                    }
+                    Err(e) => return Err(unavailable(e)),
+                }
+            }
+        };
+        inner.activity.key_used(&memo, &key.id, now);
+        Ok(Verified::Key { key, remaining_uses, memo })
+    }
+
+    async fn verify_session(&self, parsed: &ParsedToken<'_>, scopes: &[String]) -> Result<Verified, Verdict> {
+        let inner = &self.0;
+        let found =
+            inner.cache.get(&inner.cache.sessions, parsed.id, || inner.store.get_session(parsed.id)).await;
+        let (session, memo) = self.unlock(parsed, found).await?;
+        let now = self.now();
+        let seen = inner.activity.session_seen(Some(&memo), &session);
+        session.check(now, seen)?;
+        check_session_scopes(&session, scopes)?;
+        inner.activity.session_used(&memo, &session.id, now);
+        Ok(Verified::Session { session, last_seen: now })
+    }
+
+    /// The latest use of a session, counting this node's unflushed activity.
+    pub fn session_last_seen(&self, s: &Session) -> UnixTime {
+        self.0.activity.session_seen(None, s)
+    }
+}
+
+/// Sessions carry scopes, if any, as a `scopes` array in their claims.
+fn check_session_scopes(s: &Session, scopes: &[String]) -> Result<(), Verdict> {
+    if scopes.is_empty() {
+        return Ok(());
+    }
+    let have = s.claims.get("scopes").and_then(|v| v.as_array()).map(Vec::as_slice).unwrap_or_default();
+    require_scopes(have.iter().filter_map(|v| v.as_str()), scopes, "the session's `claims.scopes`")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_format_is_explained_in_its_own_words() {
+        let jwe = "eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d";
+        let d = Presented::classify(jwe).unwrap_err().detail.unwrap_or_default();
+        assert!(d.contains("JWE"), "{d}");
+        let bearer = "Bearer eyJhbGciOiJFZERTQSJ9.e30.sig";
+        let d = Presented::classify(bearer).unwrap_err().detail.unwrap_or_default();
+        assert!(d.contains("Bearer"), "{d}");
+        let junk = "hello";
+        let d = Presented::classify(junk).unwrap_err().detail.unwrap_or_default();
+        assert!(d.contains("ward_"), "{d}");
+        assert!(matches!(Presented::classify("eyJhbGciOiJFZERTQSJ9.e30.sig"), Ok(Presented::Signed(_))));
+    }
+}
