@@ -14,8 +14,8 @@ use ward_signed::{AccessClaims, Algorithm, Expect};
 use crate::error::unavailable;
 use crate::events::{Call, ContextSource, Event, EventKind};
 use crate::keyring::unknown_key;
+use crate::presented::Presented;
 use crate::validate::{check_label, valid_audience};
-use crate::verify::Presented;
 use crate::{Engine, EngineError};
 
 /// The `typ` of Ward's JWT access tokens (RFC 9068).

@@ -191,8 +191,8 @@ impl Engine {
         disable: bool,
         call: &Call,
     ) -> Result<ApiKey, EngineError> {
-        let at = disable.then(|| self.now());
-        let key = self.0.store.set_api_key_disabled(id, at).await?;
+        let now = self.now();
+        let key = self.0.store.set_api_key_disabled(id, disable.then_some(now), now).await?;
         self.0.cache.invalidate(id);
         let key = key.ok_or_else(|| not_found(id))?;
         let kind = if disable { EventKind::Disabled } else { EventKind::Enabled };

@@ -4,29 +4,12 @@
 //! many nodes act as one. No HTTP: the axum server, the CLI and a Rust service embedding Ward
 //! are all adapters over this crate.
 //!
+//! The embedding example (`cargo run -p ward-engine --example embedded`, which CI runs): open a
+//! store, start an engine, issue an API key, a session and a JWT, verify each, revoke one, and
+//! print every verdict with its reason.
+//!
 //! ```
-//! use std::sync::Arc;
-//! use ward_core::{MasterKey, RevokeReason};
-//! use ward_engine::{Call, Checked, Context, Engine, NewKey, VerifyOptions};
-//!
-//! # #[tokio::main(flavor = "current_thread")] async fn main() -> Result<(), Box<dyn std::error::Error>> {
-//! let dir = tempfile::tempdir()?;
-//! let store = ward_store::open(&format!("sqlite://{}/ward.db", dir.path().display())).await?;
-//! let master = MasterKey::generate(&mut rand::rngs::OsRng);
-//! let engine = Engine::builder(store, &master).build().await?;
-//!
-//! let admin = Call::by("example");
-//! let (key, token) = engine.issue_key(NewKey { subject: "alice".into(), ..NewKey::default() }, &admin).await?;
-//! let verdict = engine.verify(&token.token, &VerifyOptions::default(), &Context::default()).await;
-//! assert!(matches!(verdict, Checked::Valid(_)));
-//!
-//! engine.revoke_key(&key.id, RevokeReason::Compromised, None, &admin).await?;
-//! match engine.verify(&token.token, &VerifyOptions::default(), &Context::default()).await {
-//!     Checked::Invalid(v) => assert_eq!(v.reason.as_str(), "revoked"),
-//!     Checked::Valid(_) => unreachable!("a revoked key verified"),
-//! }
-//! engine.shutdown().await;
-//! # Ok(()) }
+#![doc = include_str!("../examples/embedded.rs")]
 //! ```
 //!
 //! The modules, one concern each: [`verify`] (the hot path; tokens are classified once into
@@ -54,6 +37,7 @@ pub mod keys;
 pub mod maintenance;
 pub mod onetime;
 mod policy;
+pub mod presented;
 pub mod sessions;
 pub mod subjects;
 pub mod sync;
@@ -70,8 +54,9 @@ pub use keyring::KeyInfo;
 pub use keys::{KeyQuery, NewKey, MAX_LIST};
 pub use onetime::NewOneTime;
 pub use policy::{Policy, DEFAULT_ROTATION_OVERLAP, MAX_ROTATION_OVERLAP};
+pub use presented::Presented;
 pub use sessions::NewSession;
-pub use verify::{Checked, Presented, Verified, VerifyOptions, VERIFIABLE};
+pub use verify::{Checked, Verified, VerifyOptions, VERIFIABLE};
 pub use ward_store::SubjectRevocation;
 
 /// The engine: cheap to clone, shared by every request.

@@ -202,19 +202,14 @@ impl Engine {
                         }
                     }
                     heard = next => match heard {
-                        Some(Ok(Some(change))) => {
-                            if !self.feed_paused() {
-                                if let Err(e) = self.notified(change).await {
-                                    tracing::warn!(error = %e, "could not apply a change; the next read retries");
-                                }
+                        Some(Ok(Some(change))) if !self.feed_paused() => {
+                            if let Err(e) = self.notified(change).await {
+                                tracing::warn!(error = %e, "could not apply a change; the next read retries");
                             }
                         }
                         // The connection dropped: notifications meanwhile are lost; read them.
-                        Some(Ok(None)) => {
-                            if !self.feed_paused() {
-                                self.caught_up().await;
-                            }
-                        }
+                        Some(Ok(None)) if !self.feed_paused() => self.caught_up().await,
+                        Some(Ok(_)) => {}
                         Some(Err(e)) => {
                             tracing::warn!(error = %e, "change listener failed; reconnecting");
                             tokio::select! {

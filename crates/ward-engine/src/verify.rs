@@ -12,41 +12,13 @@ use std::sync::Arc;
 use ward_core::key::{require_scopes, usage_exceeded};
 use ward_core::{ApiKey, ParsedToken, Reason, Session, TokenKind, UnixTime, Verdict};
 
+pub use crate::presented::Presented;
+
 use crate::access::VerifiedAccess;
 use crate::cache::Memo;
 use crate::error::unavailable;
 use crate::events::{ContextSource, Event, EventKind};
 use crate::Engine;
-
-/// A presented token, classified once from its text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Presented<'a> {
-    /// A Ward opaque token (`ward_<env>_<kind>_…`) whose shape and checksum are right.
-    Opaque(ParsedToken<'a>),
-    /// Something shaped like a JWT or a PASETO token; nothing about it is verified yet.
-    Signed(&'a str),
-}
-
-impl<'a> Presented<'a> {
-    /// Classifies `token`, or says why it is neither kind — in the words of the format it
-    /// resembles: a JWE, a token with `Bearer ` in front or a JWT with a bad part is explained
-    /// as a signed token, a damaged Ward key as an opaque one.
-    pub fn classify(token: &'a str) -> Result<Self, Verdict> {
-        if token.starts_with("ward_") {
-            return ParsedToken::parse(token).map(Presented::Opaque);
-        }
-        if ward_signed::detect(token).is_some() {
-            return Ok(Presented::Signed(token));
-        }
-        let resembles_signed = token.contains('.') || token.bytes().any(|b| b.is_ascii_whitespace());
-        if resembles_signed {
-            if let Err(v) = ward_signed::peek(token) {
-                return Err(v);
-            }
-        }
-        ParsedToken::parse(token).map(Presented::Opaque)
-    }
-}
 
 /// What a verify requires of the token.
 #[derive(Clone, Copy, Debug, Default)]
@@ -222,23 +194,4 @@ fn check_session_scopes(s: &Session, scopes: &[String]) -> Result<(), Verdict> {
     }
     let have = s.claims.get("scopes").and_then(|v| v.as_array()).map(Vec::as_slice).unwrap_or_default();
     require_scopes(have.iter().filter_map(|v| v.as_str()), scopes, "the session's `claims.scopes`")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn each_format_is_explained_in_its_own_words() {
-        let jwe = "eyJhbGciOiJSU0EtT0FFUCJ9.a.b.c.d";
-        let d = Presented::classify(jwe).unwrap_err().detail.unwrap_or_default();
-        assert!(d.contains("JWE"), "{d}");
-        let bearer = "Bearer eyJhbGciOiJFZERTQSJ9.e30.sig";
-        let d = Presented::classify(bearer).unwrap_err().detail.unwrap_or_default();
-        assert!(d.contains("Bearer"), "{d}");
-        let junk = "hello";
-        let d = Presented::classify(junk).unwrap_err().detail.unwrap_or_default();
-        assert!(d.contains("ward_"), "{d}");
-        assert!(matches!(Presented::classify("eyJhbGciOiJFZERTQSJ9.e30.sig"), Ok(Presented::Signed(_))));
-    }
 }

@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use ward_core::client::Client;
-use ward_core::deny::DenyEntry;
+use ward_core::deny::{DenyEntry, DenyKind};
 use ward_core::keyring::SigningKeyRecord;
 use ward_core::refresh::RefreshToken;
 use ward_core::{ApiKey, OneTimeToken, Revocation, Session, Tombstone};
@@ -130,6 +130,89 @@ pub struct SweepStats {
     pub purged: u64,
 }
 
+/// What a [`Change`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ChangeKind {
+    /// An API key changed (revoked, disabled, enabled, rotated): `target` is its id.
+    ApiKey,
+    /// A session changed (revoked, renewed): `target` is its id.
+    Session,
+    /// An OAuth client changed (revoked): `target` is its id.
+    Client,
+    /// Everything a subject holds was revoked: `target` is the subject; its signed-token deny
+    /// entry is `(DenyKind::Subject, subject)`.
+    Subject,
+    /// A signed-token revocation was recorded: `target` is `<jti|family|subject>:<value>`.
+    Deny,
+    /// The key ring changed (a key added or scheduled to retire): `target` is the new kid.
+    KeyRing,
+}
+
+impl ChangeKind {
+    /// Every kind.
+    pub const ALL: [ChangeKind; 6] = [
+        ChangeKind::ApiKey,
+        ChangeKind::Session,
+        ChangeKind::Client,
+        ChangeKind::Subject,
+        ChangeKind::Deny,
+        ChangeKind::KeyRing,
+    ];
+
+    /// The stored name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ChangeKind::ApiKey => "api_key",
+            ChangeKind::Session => "session",
+            ChangeKind::Client => "client",
+            ChangeKind::Subject => "subject",
+            ChangeKind::Deny => "deny",
+            ChangeKind::KeyRing => "keyring",
+        }
+    }
+
+    /// Reads a stored name.
+    pub fn from_code(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+/// One row of the change feed: a write that every node must apply to its caches and deny set.
+/// It is written in the same transaction as the write it describes, so a committed revocation
+/// always has its change row; `seq` grows with every change (PostgreSQL may commit them out of
+/// order, and a rolled-back transaction leaves a gap).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    /// Position in the feed.
+    pub seq: i64,
+    /// What changed.
+    pub kind: ChangeKind,
+    /// Which record (see [`ChangeKind`]).
+    pub target: String,
+}
+
+/// The deployment a store belongs to, written once by the first node that starts on it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deployment {
+    /// A random id, also remembered by each node's data directory.
+    pub id: String,
+    /// The `iss` of every signed token of the deployment.
+    pub issuer: String,
+    /// A keyed hash proving the master key: a node whose master key gives another value refuses
+    /// to start.
+    pub master_check: Vec<u8>,
+    /// When it was created.
+    pub created_at: i64,
+}
+
+/// Notifications of new [`Change`]s as they commit (PostgreSQL `LISTEN`).
+#[async_trait]
+pub trait ChangeListener: Send + std::fmt::Debug {
+    /// The next change. `Ok(None)` means the connection was lost: notifications sent meanwhile are
+    /// gone, so the caller must catch up with [`Store::changes_after`]; the next call reconnects.
+    async fn next(&mut self) -> Result<Option<Change>, StoreError>;
+}
+
 /// Ward's persistent state. Every method is one atomic step.
 #[async_trait]
 pub trait Store: Send + Sync + std::fmt::Debug + 'static {
@@ -152,11 +235,12 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
     /// Returns the key as it now is, or `None` if there is no such key.
     async fn revoke_api_key(&self, id: &str, rev: &Revocation) -> Result<Option<ApiKey>, StoreError>;
 
-    /// Disables a key (`Some(time)`) or enables it (`None`). Returns the key as it now is.
+    /// Disables a key (`Some(time)`) or enables it (`None`) at `now`. Returns the key as it now is.
     async fn set_api_key_disabled(
         &self,
         id: &str,
         disabled_at: Option<i64>,
+        now: i64,
     ) -> Result<Option<ApiKey>, StoreError>;
 
     /// Spends one use of a usage-limited key at `now`, atomically, applying a due refill first:
@@ -267,6 +351,29 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Replaces long-dead records by tombstones and deletes old tombstones, in bounded batches.
     async fn sweep(&self, policy: &SweepPolicy) -> Result<SweepStats, StoreError>;
+
+    /// Changes with `seq` greater than `after`, oldest first, at most `limit`.
+    async fn changes_after(&self, after: i64, limit: u32) -> Result<Vec<Change>, StoreError>;
+
+    /// The highest `seq` in the change feed (0 when empty).
+    async fn latest_change(&self) -> Result<i64, StoreError>;
+
+    /// A listener for changes as they commit, or `None` where the store cannot notify (SQLite:
+    /// one node, or nodes that poll [`Store::changes_after`]).
+    async fn listen(&self) -> Result<Option<Box<dyn ChangeListener>>, StoreError>;
+
+    /// One signed-token revocation, by what it covers.
+    async fn get_signed_revocation(
+        &self,
+        kind: DenyKind,
+        value: &str,
+    ) -> Result<Option<DenyEntry>, StoreError>;
+
+    /// The deployment this store belongs to, if one was created.
+    async fn deployment(&self) -> Result<Option<Deployment>, StoreError>;
+
+    /// Records the deployment, unless one exists: `false` (and nothing written) if it does.
+    async fn create_deployment(&self, d: &Deployment) -> Result<bool, StoreError>;
 
     /// Closes every connection; later calls fail as unavailable.
     async fn close(&self);

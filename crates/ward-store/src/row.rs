@@ -10,7 +10,7 @@ use ward_core::{
     ApiKey, OneTimeToken, Reason, Revocation, RevokeReason, SecretHash, Session, Supersession, Tombstone,
 };
 
-use crate::StoreError;
+use crate::{Change, ChangeKind, Deployment, StoreError};
 
 fn corrupt(table: &str, column: &str, id: &str) -> StoreError {
     StoreError::Corrupt(format!("{table}.{column} of {id}"))
@@ -416,6 +416,9 @@ impl TryFrom<RefreshRow> for (RefreshToken, Option<Vec<u8>>) {
     }
 }
 
+/// Columns of `signed_revocations`, in the order of [`DenyRow`].
+pub(crate) const DENY_COLUMNS: &str = "kind, value, revoked_at, until_at, reason, note, actor";
+
 /// A row of `signed_revocations`.
 #[derive(sqlx::FromRow)]
 pub(crate) struct DenyRow {
@@ -440,5 +443,49 @@ impl TryFrom<DenyRow> for DenyEntry {
             value: r.value,
             until: r.until_at,
         })
+    }
+}
+
+/// Columns of `changes`, in the order of [`ChangeRow`].
+pub(crate) const CHANGE_COLUMNS: &str = "seq, kind, target";
+
+/// A row of `changes`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct ChangeRow {
+    seq: i64,
+    kind: String,
+    target: String,
+}
+
+impl TryFrom<ChangeRow> for Change {
+    type Error = StoreError;
+
+    fn try_from(r: ChangeRow) -> Result<Self, StoreError> {
+        Ok(Change {
+            kind: ChangeKind::from_code(&r.kind)
+                .ok_or_else(|| corrupt("changes", "kind", &r.seq.to_string()))?,
+            seq: r.seq,
+            target: r.target,
+        })
+    }
+}
+
+/// Columns of `deployment`, in the order of [`DeploymentRow`].
+pub(crate) const DEPLOYMENT_COLUMNS: &str = "id, issuer, master_check, created_at";
+
+/// The row of `deployment`.
+#[derive(sqlx::FromRow)]
+pub(crate) struct DeploymentRow {
+    id: String,
+    issuer: String,
+    master_check: Vec<u8>,
+    created_at: i64,
+}
+
+impl TryFrom<DeploymentRow> for Deployment {
+    type Error = StoreError;
+
+    fn try_from(r: DeploymentRow) -> Result<Self, StoreError> {
+        Ok(Deployment { id: r.id, issuer: r.issuer, master_check: r.master_check, created_at: r.created_at })
     }
 }

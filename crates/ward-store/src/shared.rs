@@ -11,6 +11,10 @@ pub(crate) const REFRESH_DEAD: &str = "(revoked_at < $1 OR rotated_at < $1 OR ex
 pub(crate) const ONE_TIME_DEAD: &str =
     "(revoked_at < $1 OR used_at < $1 OR superseded_at < $1 OR expires_at < $1)";
 
+/// Seconds a change row is kept: the feed only serves nodes catching up after a disconnect, and
+/// one that was away longer reloads everything instead.
+pub(crate) const CHANGE_RETENTION: i64 = 86_400;
+
 /// Tombstone sources: table, kind code, dead condition, reason expression, time expression,
 /// successor column.
 pub(crate) const SWEEPS: [(&str, &str, &str, &str, &str, &str); 4] = [
@@ -99,7 +103,9 @@ macro_rules! store_impl {
             }
 
             async fn revoke_api_key(&self, id: &str, rev: &Revocation) -> Result<Option<ApiKey>, StoreError> {
-                revoke_in(&self.pool, "api_keys", "id", id, rev).await?;
+                let mut tx = self.pool.begin().await?;
+                revoke_with_predecessors(&mut *tx, "api_keys", $crate::ChangeKind::ApiKey, id, rev).await?;
+                tx.commit().await?;
                 self.get_api_key(id).await
             }
 
@@ -107,15 +113,22 @@ macro_rules! store_impl {
                 &self,
                 id: &str,
                 at: Option<i64>,
+                now: i64,
             ) -> Result<Option<ApiKey>, StoreError> {
+                let mut tx = self.pool.begin().await?;
                 let row: Option<KeyRow> = sqlx::query_as(&format!(
                     "UPDATE api_keys SET disabled_at = $1 WHERE id = $2 RETURNING {KEY_COLUMNS}"
                 ))
                 .bind(at)
                 .bind(id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *tx)
                 .await?;
-                opt(row)
+                let key: Option<ApiKey> = opt(row)?;
+                if key.is_some() {
+                    record_change(&mut *tx, $crate::ChangeKind::ApiKey, id, now).await?;
+                }
+                tx.commit().await?;
+                Ok(key)
             }
 
             async fn consume_api_key_use(&self, id: &str, now: i64) -> Result<Option<i64>, StoreError> {
@@ -145,6 +158,7 @@ macro_rules! store_impl {
                     return Ok(false);
                 }
                 insert_api_key(&mut *tx, new).await?;
+                record_change(&mut *tx, $crate::ChangeKind::ApiKey, old_id, stops_at).await?;
                 tx.commit().await?;
                 Ok(true)
             }
@@ -191,7 +205,9 @@ macro_rules! store_impl {
             }
 
             async fn revoke_session(&self, id: &str, rev: &Revocation) -> Result<Option<Session>, StoreError> {
-                revoke_in(&self.pool, "sessions", "id", id, rev).await?;
+                let mut tx = self.pool.begin().await?;
+                revoke_with_predecessors(&mut *tx, "sessions", $crate::ChangeKind::Session, id, rev).await?;
+                tx.commit().await?;
                 self.get_session(id).await
             }
 
@@ -203,6 +219,7 @@ macro_rules! store_impl {
                     return Ok(false);
                 }
                 insert_session(&mut *tx, new).await?;
+                record_change(&mut *tx, $crate::ChangeKind::Session, old_id, stops_at).await?;
                 tx.commit().await?;
                 Ok(true)
             }
@@ -295,6 +312,7 @@ macro_rules! store_impl {
                     revocation: rev.clone(),
                 };
                 upsert_deny(&mut *tx, &entry).await?;
+                record_change(&mut *tx, $crate::ChangeKind::Subject, subject, rev.at).await?;
                 tx.commit().await?;
                 Ok(SubjectRevocation { api_keys, sessions, one_time, refresh_tokens })
             }
@@ -347,6 +365,7 @@ macro_rules! store_impl {
                 .bind(k.retired_at)
                 .execute(&mut *tx)
                 .await?;
+                record_change(&mut *tx, $crate::ChangeKind::KeyRing, &k.kid, k.created_at).await?;
                 tx.commit().await?;
                 Ok(true)
             }
@@ -378,7 +397,11 @@ macro_rules! store_impl {
             }
 
             async fn revoke_client(&self, id: &str, rev: &Revocation) -> Result<Option<Client>, StoreError> {
-                revoke_in(&self.pool, "clients", "id", id, rev).await?;
+                let mut tx = self.pool.begin().await?;
+                if revoke_in(&mut *tx, "clients", "id", id, rev).await? > 0 {
+                    record_change(&mut *tx, $crate::ChangeKind::Client, id, rev.at).await?;
+                }
+                tx.commit().await?;
                 self.get_client(id).await
             }
 
@@ -427,12 +450,17 @@ macro_rules! store_impl {
                 let mut tx = self.pool.begin().await?;
                 let n = revoke_in(&mut *tx, "refresh_tokens", "family", &e.value, &e.revocation).await?;
                 upsert_deny(&mut *tx, e).await?;
+                record_deny_change(&mut *tx, e).await?;
                 tx.commit().await?;
                 Ok(n)
             }
 
             async fn add_signed_revocation(&self, e: &ward_core::deny::DenyEntry) -> Result<(), StoreError> {
-                upsert_deny(&self.pool, e).await
+                let mut tx = self.pool.begin().await?;
+                upsert_deny(&mut *tx, e).await?;
+                record_deny_change(&mut *tx, e).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn signed_revocations_since(
@@ -440,10 +468,10 @@ macro_rules! store_impl {
                 since: i64,
                 now: i64,
             ) -> Result<Vec<ward_core::deny::DenyEntry>, StoreError> {
-                let rows: Vec<DenyRow> = sqlx::query_as(
-                    "SELECT kind, value, revoked_at, until_at, reason, note, actor FROM signed_revocations \
-                     WHERE revoked_at >= $1 AND until_at > $2 ORDER BY revoked_at",
-                )
+                let rows: Vec<DenyRow> = sqlx::query_as(&format!(
+                    "SELECT {DENY_COLUMNS} FROM signed_revocations \
+                     WHERE revoked_at >= $1 AND until_at > $2 ORDER BY revoked_at"
+                ))
                 .bind(since)
                 .bind(now)
                 .fetch_all(&self.pool)
@@ -494,6 +522,10 @@ macro_rules! store_impl {
                     .bind(p.now)
                     .execute(&self.pool)
                     .await?;
+                sqlx::query("DELETE FROM changes WHERE at < $1")
+                    .bind(p.now.saturating_sub($crate::shared::CHANGE_RETENTION))
+                    .execute(&self.pool)
+                    .await?;
                 stats.purged = sqlx::query(
                     "DELETE FROM tombstones WHERE id IN \
                      (SELECT id FROM tombstones WHERE purge_after < $1 LIMIT $2)",
@@ -504,6 +536,65 @@ macro_rules! store_impl {
                 .await?
                 .rows_affected();
                 Ok(stats)
+            }
+
+            async fn changes_after(&self, after: i64, limit: u32) -> Result<Vec<$crate::Change>, StoreError> {
+                let rows: Vec<ChangeRow> = sqlx::query_as(&format!(
+                    "SELECT {CHANGE_COLUMNS} FROM changes WHERE seq > $1 ORDER BY seq LIMIT $2"
+                ))
+                .bind(after)
+                .bind(i64::from(limit))
+                .fetch_all(&self.pool)
+                .await?;
+                all(rows)
+            }
+
+            async fn latest_change(&self) -> Result<i64, StoreError> {
+                let seq: i64 =
+                    sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes").fetch_one(&self.pool).await?;
+                Ok(seq)
+            }
+
+            async fn listen(&self) -> Result<Option<Box<dyn $crate::ChangeListener>>, StoreError> {
+                self.listen_changes().await
+            }
+
+            async fn get_signed_revocation(
+                &self,
+                kind: ward_core::deny::DenyKind,
+                value: &str,
+            ) -> Result<Option<ward_core::deny::DenyEntry>, StoreError> {
+                let row: Option<DenyRow> = sqlx::query_as(&format!(
+                    "SELECT {DENY_COLUMNS} FROM signed_revocations WHERE kind = $1 AND value = $2"
+                ))
+                .bind(kind.as_str())
+                .bind(value)
+                .fetch_optional(&self.pool)
+                .await?;
+                opt(row)
+            }
+
+            async fn deployment(&self) -> Result<Option<$crate::Deployment>, StoreError> {
+                let row: Option<DeploymentRow> =
+                    sqlx::query_as(&format!("SELECT {DEPLOYMENT_COLUMNS} FROM deployment WHERE singleton = 1"))
+                        .fetch_optional(&self.pool)
+                        .await?;
+                opt(row)
+            }
+
+            async fn create_deployment(&self, d: &$crate::Deployment) -> Result<bool, StoreError> {
+                let n = sqlx::query(
+                    "INSERT INTO deployment (singleton, id, issuer, master_check, created_at) \
+                     VALUES (1, $1, $2, $3, $4) ON CONFLICT (singleton) DO NOTHING",
+                )
+                .bind(&d.id)
+                .bind(&d.issuer)
+                .bind(&d.master_check[..])
+                .bind(d.created_at)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(n == 1)
             }
 
             async fn close(&self) {
@@ -627,6 +718,72 @@ macro_rules! store_impl {
             .await?
             .rows_affected();
             Ok(n)
+        }
+
+        /// Appends a row to the change feed. Called inside the transaction of the write it
+        /// describes, so the two commit (and, on PostgreSQL, notify) together or not at all.
+        async fn record_change<'e, E: sqlx::Executor<'e, Database = Db>>(
+            e: E,
+            kind: $crate::ChangeKind,
+            target: &str,
+            at: i64,
+        ) -> Result<(), StoreError> {
+            sqlx::query("INSERT INTO changes (kind, target, at) VALUES ($1, $2, $3)")
+                .bind(kind.as_str())
+                .bind(target)
+                .bind(at)
+                .execute(e)
+                .await?;
+            Ok(())
+        }
+
+        /// Records that the signed-token deny entry `<kind>:<value>` was written. Always, even when
+        /// an earlier entry stood: a node that missed that one learns of it here.
+        async fn record_deny_change<'e, E: sqlx::Executor<'e, Database = Db>>(
+            e: E,
+            d: &ward_core::deny::DenyEntry,
+        ) -> Result<(), StoreError> {
+            let target = format!("{}:{}", d.kind.as_str(), d.value);
+            record_change(e, $crate::ChangeKind::Deny, &target, d.revocation.at).await
+        }
+
+        /// Revokes the row `id` of `table` (`api_keys` or `sessions`) unless already revoked, and
+        /// also its predecessors still inside their overlap or grace: once the successor is
+        /// revoked, an old secret must not keep working until its grace ends. The chain is followed
+        /// back as far as it reaches (two rotations inside one overlap leave two live
+        /// predecessors), and even when `id` was already revoked, so that repeating a revocation
+        /// closes a grace left open. Records a change for each row revoked.
+        async fn revoke_with_predecessors(
+            conn: &mut <Db as sqlx::Database>::Connection,
+            table: &str,
+            kind: $crate::ChangeKind,
+            id: &str,
+            rev: &Revocation,
+        ) -> Result<(), StoreError> {
+            if revoke_in(&mut *conn, table, "id", id, rev).await? > 0 {
+                record_change(&mut *conn, kind, id, rev.at).await?;
+            }
+            // Each row is revoked at most once (`revoked_at IS NULL`), so this ends.
+            let mut successors = vec![id.to_string()];
+            while let Some(successor) = successors.pop() {
+                let ended: Vec<String> = sqlx::query_scalar(&format!(
+                    "UPDATE {table} SET revoked_at = $1, revoked_reason = $2, revoked_note = $3, \
+                     revoked_by = $4 WHERE superseded_by = $5 AND superseded_at > $1 AND revoked_at IS NULL \
+                     RETURNING id"
+                ))
+                .bind(rev.at)
+                .bind(rev.reason.as_str())
+                .bind(&rev.note)
+                .bind(&rev.actor)
+                .bind(&successor)
+                .fetch_all(&mut *conn)
+                .await?;
+                for predecessor in ended {
+                    record_change(&mut *conn, kind, &predecessor, rev.at).await?;
+                    successors.push(predecessor);
+                }
+            }
+            Ok(())
         }
 
         /// Marks a live row of `table` superseded by `by` from `at`; returns rows changed (0 or 1).

@@ -17,13 +17,14 @@ use ward_core::keyring::SigningKeyRecord;
 use ward_core::refresh::RefreshToken;
 
 use crate::row::{
-    all, json_text, opt, ClientRow, DenyRow, KeyRow, OneTimeRow, RefreshRow, SessionRow, SigningKeyRow,
-    TombstoneRow,
+    all, json_text, opt, ChangeRow, ClientRow, DenyRow, DeploymentRow, KeyRow, OneTimeRow, RefreshRow,
+    SessionRow, SigningKeyRow, TombstoneRow,
 };
+use crate::row::{CHANGE_COLUMNS, DENY_COLUMNS, DEPLOYMENT_COLUMNS};
 use crate::row::{CLIENT_COLUMNS, REFRESH_COLUMNS, SIGNING_KEY_COLUMNS};
 use crate::row::{KEY_COLUMNS, ONE_TIME_COLUMNS, SESSION_COLUMNS, TOMBSTONE_COLUMNS};
 use crate::shared::store_impl;
-use crate::{KeyFilter, StoreError, SubjectRevocation, SweepPolicy, SweepStats};
+use crate::{ChangeListener, KeyFilter, StoreError, SubjectRevocation, SweepPolicy, SweepStats};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -50,6 +51,11 @@ impl SqliteStore {
             .await?;
         MIGRATOR.run(&pool).await?;
         Ok(SqliteStore { pool })
+    }
+
+    /// SQLite cannot notify: its one node knows its own writes, and others poll the feed.
+    async fn listen_changes(&self) -> Result<Option<Box<dyn ChangeListener>>, StoreError> {
+        Ok(None)
     }
 }
 

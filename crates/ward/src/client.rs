@@ -1,10 +1,16 @@
-//! The CLI's side of the HTTP API: `ward key …` and `ward verify`.
+//! The CLI's side of the HTTP API: `ward key …`, `ward keyring …` and `ward verify`, each one
+//! call of the typed client in `ward-client`, run on a current-thread runtime.
 
+use std::future::Future;
 use std::io::Read;
 use std::process::ExitCode;
 
-use anyhow::{bail, Context, Result};
-use serde_json::{json, Value};
+use anyhow::{anyhow, Context, Result};
+use serde_json::Value;
+use ward_client::keyring::{KeyRing, ListSigningKeys, RotateSigningKeys};
+use ward_client::keys::{CreateKey, CreatedKey, DisableKey, EnableKey, GetKey, Key, ListKeys, RevokeKey};
+use ward_client::verify::{Verdict, Verify};
+use ward_client::{Endpoint, Error, Secret, WardClient};
 use zeroize::Zeroizing;
 
 /// How to reach the server.
@@ -100,155 +106,130 @@ pub enum KeyringCommand {
 
 /// Runs `ward keyring …`.
 pub fn keyring(conn: &Conn, cmd: KeyringCommand) -> Result<ExitCode> {
-    let body = match cmd {
-        KeyringCommand::List => expect_ok(call(conn, "GET", "/v1/keyring", None, true)?)?,
-        KeyringCommand::Rotate { alg, immediate } => {
-            let req = json!({ "alg": alg, "immediate": immediate });
-            expect_ok(call(conn, "POST", "/v1/keyring/rotate", Some(req), true)?)?
+    block_on(async {
+        match cmd {
+            KeyringCommand::List => answer(conn, &ListSigningKeys, print_keyring).await,
+            KeyringCommand::Rotate { alg, immediate } => {
+                answer(conn, &RotateSigningKeys { alg, immediate }, print_keyring).await
+            }
         }
-    };
-    if conn.json {
-        println!("{body}");
-        return Ok(ExitCode::SUCCESS);
-    }
-    for k in body.get("keys").and_then(Value::as_array).into_iter().flatten() {
-        let s = |f: &str| k.get(f).and_then(Value::as_str).unwrap_or("-").to_string();
-        println!(
-            "{:<28} {:<10} {:<9} activates={} retiring={} retired={}",
-            s("kid"),
-            s("alg"),
-            s("state"),
-            s("activates_at"),
-            s("retiring_at"),
-            s("retired_at")
-        );
-    }
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// An HTTP answer: status and JSON body.
-struct Answer {
-    status: u16,
-    body: Value,
+fn print_keyring(ring: KeyRing) {
+    let s = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    for k in &ring.keys {
+        println!(
+            "{:<28} {:<10} {:<9} activates={} retiring={} retired={}",
+            k.kid,
+            k.alg,
+            k.state,
+            s(&k.activates_at),
+            s(&k.retiring_at),
+            s(&k.retired_at)
+        );
+    }
 }
 
 fn admin_key() -> Option<Zeroizing<String>> {
     std::env::var("WARD_ADMIN_KEY").ok().filter(|k| !k.is_empty()).map(Zeroizing::new)
 }
 
-fn call(conn: &Conn, method: &str, path: &str, body: Option<Value>, auth: bool) -> Result<Answer> {
-    let url = format!("{}{path}", conn.server.trim_end_matches('/'));
-    let mut req = ureq::request(method, &url).timeout(std::time::Duration::from_secs(30));
-    if auth {
-        match admin_key() {
-            Some(k) => req = req.set("Authorization", &format!("Bearer {}", k.as_str())),
-            None => bail!("set WARD_ADMIN_KEY to a Ward key with the ward:admin scope"),
-        }
-    }
-    let result = match body {
-        Some(b) => req.send_json(b),
-        None => req.call(),
-    };
-    let resp = match result {
-        Ok(r) => r,
-        Err(ureq::Error::Status(_, r)) => r,
-        Err(e) => return Err(e).with_context(|| format!("calling {url}")),
-    };
-    let status = resp.status();
-    let body: Value = resp.into_json().unwrap_or(Value::Null);
-    Ok(Answer { status, body })
+/// Runs one command's call to completion. A current-thread runtime: one call needs no more.
+fn block_on<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?
+        .block_on(work)
 }
 
-/// Fails with the server's problem document when the answer is not a success.
-fn expect_ok(a: Answer) -> Result<Value> {
-    if (200..300).contains(&a.status) {
-        return Ok(a.body);
-    }
-    let s = |k: &str| a.body.get(k).and_then(Value::as_str).unwrap_or("").to_string();
-    let mut msg = format!("server answered {}: {} ({})", a.status, s("title"), s("reason"));
-    for k in ["detail", "hint"] {
-        if !s(k).is_empty() {
-            msg.push_str(&format!("\n  {k}: {}", s(k)));
-        }
-    }
-    bail!(msg)
+/// A client for `conn.server`, holding `WARD_ADMIN_KEY` if it is set.
+fn connect(conn: &Conn) -> Result<WardClient> {
+    WardClient::new(&conn.server, admin_key().map(Secret::from)).map_err(explain)
 }
 
-fn print_key(k: &Value) {
-    let s = |f: &str| match k.get(f) {
-        Some(Value::String(v)) => v.clone(),
-        Some(Value::Array(a)) if a.is_empty() => "-".into(),
-        Some(Value::Array(a)) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(","),
-        Some(Value::Null) | None => "-".into(),
-        Some(v) => v.to_string(),
-    };
+/// Makes `call`: prints the server's JSON answer as it came with `--json`, else hands the typed
+/// answer to `show`.
+async fn answer<E: Endpoint>(conn: &Conn, call: &E, show: impl FnOnce(E::Response)) -> Result<()> {
+    let client = connect(conn)?;
+    if conn.json {
+        let raw: Value = client.send_as(call).await.map_err(explain)?;
+        println!("{raw}");
+    } else {
+        show(client.send(call).await.map_err(explain)?);
+    }
+    Ok(())
+}
+
+/// The CLI's wording for a client error: a missing key names the variable to set, and a server's
+/// problem document is shown with its detail and hint on their own lines.
+fn explain(e: Error) -> anyhow::Error {
+    match e {
+        Error::MissingCredential { .. } => {
+            anyhow!("set WARD_ADMIN_KEY to a Ward key with the ward:admin scope")
+        }
+        Error::Http { status, problem } => {
+            let p = problem.map(|p| *p).unwrap_or_default();
+            let s = |v: &Option<String>| v.clone().unwrap_or_default();
+            let mut msg = format!("server answered {status}: {} ({})", s(&p.title), s(&p.reason));
+            for (k, v) in [("detail", s(&p.detail)), ("hint", s(&p.hint))] {
+                if !v.is_empty() {
+                    msg.push_str(&format!("\n  {k}: {v}"));
+                }
+            }
+            anyhow!(msg)
+        }
+        other => anyhow::Error::new(other),
+    }
+}
+
+fn print_key(k: &Key) {
+    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
+    let scopes = if k.scopes.is_empty() { "-".into() } else { k.scopes.join(",") };
     println!(
         "{}  {:<9} subject={} scopes={} expires={} uses_left={} name={}",
-        s("id"),
-        s("status"),
-        s("subject"),
-        s("scopes"),
-        s("expires_at"),
-        s("remaining_uses"),
-        s("name")
+        k.id,
+        k.status,
+        k.subject,
+        scopes,
+        or_dash(k.expires_at.clone()),
+        or_dash(k.remaining_uses.map(|u| u.to_string())),
+        or_dash(k.name.clone())
     );
 }
 
 /// Runs `ward key …`.
 pub fn key(conn: &Conn, cmd: KeyCommand) -> Result<ExitCode> {
-    let body = match cmd {
-        KeyCommand::Create { subject, name, scopes, expires_in, starts_in, uses, meta } => {
-            let meta: Option<Value> =
-                meta.map(|m| serde_json::from_str(&m).context("--meta must be a JSON object")).transpose()?;
-            let req = json!({ "subject": subject, "name": name, "scopes": scopes, "expires_in": expires_in,
-                              "starts_in": starts_in, "uses": uses, "meta": meta });
-            let created = expect_ok(call(conn, "POST", "/v1/keys", Some(req), true)?)?;
-            if !conn.json {
-                println!("{}", created.get("key").and_then(Value::as_str).unwrap_or_default());
-                eprintln!("(the key is shown once; Ward keeps only a keyed hash)");
-                print_key(&created);
-                return Ok(ExitCode::SUCCESS);
+    let show = |k: Key| print_key(&k);
+    block_on(async {
+        match cmd {
+            KeyCommand::Create { subject, name, scopes, expires_in, starts_in, uses, meta } => {
+                let meta: Option<Value> = meta
+                    .map(|m| serde_json::from_str(&m).context("--meta must be a JSON object"))
+                    .transpose()?;
+                let req =
+                    CreateKey { subject, name, scopes, expires_in, starts_in, uses, meta, refill: None };
+                answer(conn, &req, |created: CreatedKey| {
+                    println!("{}", created.key.expose());
+                    eprintln!("(the key is shown once; Ward keeps only a keyed hash)");
+                    print_key(&created.info);
+                })
+                .await
             }
-            created
-        }
-        KeyCommand::List { subject, limit } => {
-            let mut q = Vec::new();
-            if let Some(s) = subject {
-                q.push(format!("subject={}", urlencode(&s)));
+            KeyCommand::List { subject, limit } => {
+                let req = ListKeys { subject, limit, expiring_within: None };
+                answer(conn, &req, |list| list.keys.iter().for_each(print_key)).await
             }
-            if let Some(l) = limit {
-                q.push(format!("limit={l}"));
+            KeyCommand::Show { id } => answer(conn, &GetKey { id }, show).await,
+            KeyCommand::Revoke { id, reason, note } => {
+                answer(conn, &RevokeKey { id, reason: Some(reason), note }, show).await
             }
-            let path =
-                if q.is_empty() { "/v1/keys".to_string() } else { format!("/v1/keys?{}", q.join("&")) };
-            let list = expect_ok(call(conn, "GET", &path, None, true)?)?;
-            if !conn.json {
-                for k in list.get("keys").and_then(Value::as_array).into_iter().flatten() {
-                    print_key(k);
-                }
-                return Ok(ExitCode::SUCCESS);
-            }
-            list
+            KeyCommand::Disable { id } => answer(conn, &DisableKey { id }, show).await,
+            KeyCommand::Enable { id } => answer(conn, &EnableKey { id }, show).await,
         }
-        KeyCommand::Show { id } => {
-            expect_ok(call(conn, "GET", &format!("/v1/keys/{}", urlencode(&id)), None, true)?)?
-        }
-        KeyCommand::Revoke { id, reason, note } => {
-            let body = json!({ "reason": reason, "note": note });
-            expect_ok(call(conn, "POST", &format!("/v1/keys/{}/revoke", urlencode(&id)), Some(body), true)?)?
-        }
-        KeyCommand::Disable { id } => {
-            expect_ok(call(conn, "POST", &format!("/v1/keys/{}/disable", urlencode(&id)), None, true)?)?
-        }
-        KeyCommand::Enable { id } => {
-            expect_ok(call(conn, "POST", &format!("/v1/keys/{}/enable", urlencode(&id)), None, true)?)?
-        }
-    };
-    if conn.json {
-        println!("{body}");
-    } else {
-        print_key(&body);
-    }
+    })?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -261,50 +242,44 @@ pub fn verify(conn: &Conn, token: &str, scopes: &[String]) -> Result<ExitCode> {
     } else {
         Zeroizing::new(token.to_string())
     };
-    let body = json!({ "token": token.as_str(), "scopes": scopes });
-    let a = call(conn, "POST", "/v1/verify", Some(body), admin_key().is_some())?;
-    if a.status != 200 {
-        expect_ok(a)?;
-        bail!("unexpected answer");
-    }
-    let valid = a.body.get("valid").and_then(Value::as_bool).unwrap_or(false);
-    if conn.json {
-        println!("{}", a.body);
-    } else {
-        let s = |k: &str| a.body.get(k).and_then(Value::as_str).map(str::to_string);
-        match (valid, s("reason")) {
-            (true, _) => {
-                print!("valid");
-                if let Some(k) = a.body.get("key") {
-                    print!("  ");
-                    print_key(k);
-                } else {
-                    println!();
-                }
-            }
-            (false, Some(reason)) => {
-                println!("invalid: {reason}: {}", s("message").unwrap_or_default());
-                if let Some(d) = s("detail") {
-                    println!("  detail: {d}");
-                }
-                if let Some(h) = s("hint") {
-                    println!("  hint: {h}");
-                }
-            }
-            (false, None) => {
-                println!("invalid: {}", s("error").unwrap_or_else(|| "invalid_token".into()));
-                println!("  (set WARD_ADMIN_KEY to a key with ward:verify to see the reason)");
-            }
+    let req = Verify { scopes: scopes.to_vec(), ..Verify::new(token) };
+    let valid = block_on(async {
+        let client = connect(conn)?;
+        if conn.json {
+            let raw: Value = client.send_as(&req).await.map_err(explain)?;
+            println!("{raw}");
+            return Ok(raw.get("valid").and_then(Value::as_bool).unwrap_or(false));
         }
-    }
+        let verdict: Verdict = client.send(&req).await.map_err(explain)?;
+        print_verdict(&verdict);
+        Ok(verdict.valid)
+    })?;
     Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => char::from(b).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+fn print_verdict(v: &Verdict) {
+    match (v.valid, &v.reason) {
+        (true, _) => {
+            print!("valid");
+            if let Some(k) = &v.key {
+                print!("  ");
+                print_key(k);
+            } else {
+                println!();
+            }
+        }
+        (false, Some(reason)) => {
+            println!("invalid: {reason}: {}", v.message.as_deref().unwrap_or_default());
+            if let Some(d) = &v.detail {
+                println!("  detail: {d}");
+            }
+            if let Some(h) = &v.hint {
+                println!("  hint: {h}");
+            }
+        }
+        (false, None) => {
+            println!("invalid: {}", v.error.as_deref().unwrap_or("invalid_token"));
+            println!("  (set WARD_ADMIN_KEY to a key with ward:verify to see the reason)");
+        }
+    }
 }

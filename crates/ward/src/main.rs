@@ -88,7 +88,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Init { overrides, json } => {
             let cfg = Config::load(&overrides, None, None)?;
-            let opened = runtime()?.block_on(setup::init(&cfg))?;
+            let opened = runtime()?.block_on(setup::init(&cfg, false))?;
             if let Some(key) = opened.admin_key {
                 print_admin_key(&cfg, &key, json);
             }
@@ -124,27 +124,23 @@ async fn serve(cfg: Config) -> Result<()> {
     if let Some(key) = &opened.admin_key {
         print_admin_key(&cfg, key, false);
     }
-    let state = opened.state.clone();
-    ward_server::keyring::ensure_keys(&state)
-        .await
-        .map_err(|e| anyhow::anyhow!("preparing signing keys: {e:?}"))?;
-    ward_server::maintenance::spawn(state.clone());
+    let engine = opened.engine.clone();
     let listener = tokio::net::TcpListener::bind(cfg.listen)
         .await
         .with_context(|| format!("listening on {}", cfg.listen))?;
     tracing::info!(
         listen = %cfg.listen,
-        store = %ward_store::redact_url(&cfg.store),
-        env = %cfg.server.env,
+        store = %ward_store::redact_url(&opened.store),
+        env = %cfg.policy.env,
+        issuer = %engine.issuer(),
+        deployment = %engine.deployment_id(),
         "ward is serving"
     );
-    let header_read_timeout = state.config.header_read_timeout;
-    ward_server::serve::serve(listener, ward_server::app(opened.state), header_read_timeout, shutdown())
-        .await;
-    if let Err(e) = ward_server::maintenance::flush_activity(&state).await {
-        tracing::warn!(error = %e, "could not write the last activity before stopping");
-    }
-    state.store.close().await;
+    let header_read_timeout = cfg.http.header_read_timeout;
+    let app = ward_server::app(ward_server::AppState::new(engine.clone(), cfg.http.clone()));
+    ward_server::serve::serve(listener, app, header_read_timeout, shutdown()).await;
+    engine.shutdown().await;
+    engine.store().close().await;
     tracing::info!("ward stopped");
     Ok(())
 }
