@@ -484,8 +484,9 @@ impl Engine {
                 return Ok(hit);
             }
         }
-        let peeked = ward_signed::peek(token)?;
-        let kid = peeked.kid.ok_or_else(|| {
+        // Parsed once: the kid finds the key, and the same parse is verified with it.
+        let parsed = ward_signed::parse(token)?;
+        let kid = parsed.peeked().kid.clone().ok_or_else(|| {
             Verdict::with(Reason::UnknownKey, "the token names no key (`kid`); Ward's tokens always do")
         })?;
         let key = self.0.keyring.find(self, &kid).await.map_err(unavailable)?;
@@ -499,7 +500,7 @@ impl Engine {
             typ: AT_TYP.to_string(),
             leeway,
         };
-        let claims = ward_signed::verify(token, &key.verifying, &expect, now)?;
+        let claims = parsed.verify(&key.verifying, &expect, now)?;
         let format = match key.alg {
             Algorithm::PasetoV4Public => Format::Paseto,
             Algorithm::PasetoV4Local => Format::PasetoLocal,

@@ -54,7 +54,7 @@ pub use key::{
     SYMMETRIC_KEY_LEN,
 };
 pub use paseto::{sign_paseto, Purpose};
-pub use verify::{detect, peek, verify, Format, Peeked, MAX_TOKEN_LEN};
+pub use verify::{detect, parse, peek, verify, Format, Parsed, Peeked, MAX_TOKEN_LEN};
 
 /// Lower-level operations without claim semantics: for test vectors, tools, and tests that must
 /// build tokens Ward would never issue. Ward's own tokens go through [`sign_jwt`],

@@ -105,6 +105,97 @@ fn precheck(token: &str) -> Result<Format, Verdict> {
     })
 }
 
+/// A signed token parsed once: its header read and checked, enough to find the key by `kid`, then
+/// verified with that key by [`Parsed::verify`] without parsing the text again.
+pub struct Parsed<'a> {
+    peeked: Peeked,
+    inner: Inner<'a>,
+}
+
+enum Inner<'a> {
+    Jwt(jwt::Jws<'a>),
+    Paseto(paseto::Paseto<'a>),
+}
+
+impl std::fmt::Debug for Parsed<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Parsed").field("peeked", &self.peeked).finish_non_exhaustive()
+    }
+}
+
+/// Parses a token strictly without verifying it, once: the checks [`peek`] makes except the
+/// payload's shape, which [`Parsed::verify`] checks after the signature.
+pub fn parse(token: &str) -> Result<Parsed<'_>, Verdict> {
+    match precheck(token)? {
+        Format::Jwt => {
+            let jws = jwt::parse(token)?;
+            let peeked =
+                Peeked { format: Format::Jwt, alg: jws.alg, kid: jws.kid.clone(), typ: jws.typ.clone() };
+            Ok(Parsed { peeked, inner: Inner::Jwt(jws) })
+        }
+        format @ Format::Paseto { .. } => {
+            let p = paseto::parse(token)?;
+            let peeked = Peeked { format, alg: p.alg(), kid: p.kid.clone(), typ: None };
+            Ok(Parsed { peeked, inner: Inner::Paseto(p) })
+        }
+    }
+}
+
+impl Parsed<'_> {
+    /// What the token says about itself (untrusted).
+    pub fn peeked(&self) -> &Peeked {
+        &self.peeked
+    }
+
+    /// Verifies the parsed token with `key` at `now`: the checks of [`verify`] after parsing,
+    /// in the same order.
+    pub fn verify(
+        &self,
+        key: &VerifyingKey,
+        expect: &Expect,
+        now: UnixTime,
+    ) -> Result<AccessClaims, Verdict> {
+        let claims = match &self.inner {
+            Inner::Jwt(jws) => {
+                jws.check_alg(key)?;
+                check_kid(jws.kid.as_deref(), key)?;
+                match jws.typ.as_deref() {
+                    Some(typ) if jwt::typ_matches(typ, &expect.typ) => {}
+                    Some(typ) => {
+                        return Err(Verdict::with(
+                            Reason::WrongType,
+                            format!(
+                                "the JWT's `typ` is `{}`; expected `{}` (RFC 9068): an ID token or another \
+                                 kind of JWT is not an access token",
+                                json::shown(typ),
+                                expect.typ
+                            ),
+                        ))
+                    }
+                    None => {
+                        return Err(Verdict::with(
+                            Reason::WrongType,
+                            format!(
+                                "the JWT has no `typ`; access tokens carry `typ: {}` (RFC 9068 §2.1), so this is \
+                                 an ID token or another kind of JWT",
+                                expect.typ
+                            ),
+                        ))
+                    }
+                }
+                jws.check_signature(key)?;
+                jws.claims()?
+            }
+            Inner::Paseto(p) => {
+                check_kid(p.kid.as_deref(), key)?;
+                p.claims(key)?
+            }
+        };
+        expect.check(&claims, now)?;
+        Ok(claims)
+    }
+}
+
 /// Parses a token strictly without verifying it, so the server can find the key by `kid`.
 ///
 /// Fails, from the text alone, with `missing`, `malformed` (shape, encoding, JSON, a header
@@ -112,17 +203,11 @@ fn precheck(token: &str) -> Result<Format, Verdict> {
 /// (`none`, an unknown algorithm, PASETO other than v4) or `wrong_type` (an opaque Ward token).
 /// The `kid` comes back verbatim; it is checked only for length and control characters.
 pub fn peek(token: &str) -> Result<Peeked, Verdict> {
-    match precheck(token)? {
-        Format::Jwt => {
-            let jws = jwt::parse(token)?;
-            jws.check_payload_shape()?;
-            Ok(Peeked { format: Format::Jwt, alg: jws.alg, kid: jws.kid, typ: jws.typ })
-        }
-        format @ Format::Paseto { .. } => {
-            let p = paseto::parse(token)?;
-            Ok(Peeked { format, alg: p.alg(), kid: p.kid, typ: None })
-        }
+    let parsed = parse(token)?;
+    if let Inner::Jwt(jws) = &parsed.inner {
+        jws.check_payload_shape()?;
     }
+    Ok(parsed.peeked)
 }
 
 /// Verifies a token with `key` at `now`: the whole check, returning the claims or the first
@@ -140,46 +225,7 @@ pub fn verify(
     expect: &Expect,
     now: UnixTime,
 ) -> Result<AccessClaims, Verdict> {
-    let claims = match precheck(token)? {
-        Format::Jwt => {
-            let jws = jwt::parse(token)?;
-            jws.check_alg(key)?;
-            check_kid(jws.kid.as_deref(), key)?;
-            match jws.typ.as_deref() {
-                Some(typ) if jwt::typ_matches(typ, &expect.typ) => {}
-                Some(typ) => {
-                    return Err(Verdict::with(
-                        Reason::WrongType,
-                        format!(
-                            "the JWT's `typ` is `{}`; expected `{}` (RFC 9068): an ID token or another \
-                             kind of JWT is not an access token",
-                            json::shown(typ),
-                            expect.typ
-                        ),
-                    ))
-                }
-                None => {
-                    return Err(Verdict::with(
-                        Reason::WrongType,
-                        format!(
-                            "the JWT has no `typ`; access tokens carry `typ: {}` (RFC 9068 §2.1), so this is \
-                             an ID token or another kind of JWT",
-                            expect.typ
-                        ),
-                    ))
-                }
-            }
-            jws.check_signature(key)?;
-            jws.claims()?
-        }
-        Format::Paseto { .. } => {
-            let p = paseto::parse(token)?;
-            check_kid(p.kid.as_deref(), key)?;
-            p.claims(key)?
-        }
-    };
-    expect.check(&claims, now)?;
-    Ok(claims)
+    parse(token)?.verify(key, expect, now)
 }
 
 /// A token that names a `kid` must name the key it is checked with. (One without a `kid` is
