@@ -192,15 +192,22 @@ impl Engine {
         vec![self.0.policy.signing_alg, Algorithm::PasetoV4Public, Algorithm::PasetoV4Local]
     }
 
+    /// The ring, read from the store first if this node holds none yet.
+    async fn loaded_ring(&self) -> Result<Arc<Ring>, EngineError> {
+        let ring = self.0.keyring.snapshot();
+        if !ring.all.is_empty() {
+            return Ok(ring);
+        }
+        self.0.keyring.reload(self).await?;
+        Ok(self.0.keyring.snapshot())
+    }
+
     /// Public JWKs of pending, active and retiring asymmetric keys (RFC 7517).
     pub async fn jwks(&self) -> Result<Vec<serde_json::Value>, EngineError> {
         let now = self.now();
-        let mut ring = self.0.keyring.snapshot();
-        if ring.all.is_empty() {
-            self.0.keyring.reload(self).await?;
-            ring = self.0.keyring.snapshot();
-        }
-        Ok(ring
+        Ok(self
+            .loaded_ring()
+            .await?
             .all
             .iter()
             .filter(|k| k.record.state(now) != KeyState::Retired && !k.record.public_jwk.is_null())
@@ -212,12 +219,9 @@ impl Engine {
     /// (not JWKs on purpose, so no JOSE library mistakes them for EdDSA keys).
     pub async fn paserks(&self) -> Result<Vec<serde_json::Value>, EngineError> {
         let now = self.now();
-        let mut ring = self.0.keyring.snapshot();
-        if ring.all.is_empty() {
-            self.0.keyring.reload(self).await?;
-            ring = self.0.keyring.snapshot();
-        }
-        Ok(ring
+        Ok(self
+            .loaded_ring()
+            .await?
             .all
             .iter()
             .filter(|k| k.alg == Algorithm::PasetoV4Public && k.record.state(now) != KeyState::Retired)
