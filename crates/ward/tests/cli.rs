@@ -501,3 +501,78 @@ fn the_readme_quick_start_runs_as_written() {
     assert_eq!(exits, ["[exit 0]", "[exit 0]", "[exit 0]", "[exit 1]"], "{text}{errors}");
     assert!(text.contains("carol") && text.contains("checksum_mismatch"), "{text}{errors}");
 }
+
+/// Issue #8, many nodes: a data directory remembers its store, so `serve --data DIR` finds a
+/// PostgreSQL deployment without `--store`; pointed at another store it refuses, creating no
+/// deployment there; a second node with the deployment's `master.key` serves the same issuer (a
+/// JWT from the first verifies on it); a node with another master key refuses to start.
+#[test]
+fn a_data_directory_remembers_its_deployment_and_nodes_share_it() {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let (Some(db), Some(other)) = rt.block_on(async {
+        (ward_testkit::postgres::fresh_database().await, ward_testkit::postgres::fresh_database().await)
+    }) else {
+        ward_testkit::postgres::note_skipped("a_data_directory_remembers_its_deployment_and_nodes_share_it");
+        return;
+    };
+    let one = tempfile::tempdir().unwrap();
+    let server = Server::start(one.path(), &["--store", &db.url], "node1");
+    let admin = server.admin_key();
+    let (s, key) = server.post("/v1/keys", &admin, json!({"subject": "remembered"}));
+    assert_eq!(s, 201);
+    let (s, jwt) = server.post("/v1/access-tokens", &admin, json!({"subject": "x", "audience": "api"}));
+    assert_eq!(s, 201, "{jwt}");
+    server.kill_9();
+
+    // No --store: the remembered PostgreSQL deployment, not a fresh SQLite one.
+    let node1 = Server::start(one.path(), &[], "node1-again");
+    let (s, v) = node1.post("/v1/verify", &admin, json!({"token": key["key"]}));
+    assert_eq!((s, v["reason"].as_str()), (200, Some("valid")), "{v}");
+
+    // Pointed at another store: refused before anything is written there.
+    let refused = Command::new(WARD)
+        .args(["serve", "--data"])
+        .arg(one.path().join("data"))
+        .args(["--store", &other.url, "--listen", &format!("127.0.0.1:{}", free_port())])
+        .env_remove("WARD_ADMIN_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("belongs to deployment") && err.contains("nothing was written"), "{err}");
+    let untouched = rt.block_on(async {
+        let store = ward_store::open(&other.url).await.unwrap();
+        (store.deployment().await.unwrap(), store.list_signing_keys().await.unwrap().len())
+    });
+    assert_eq!(untouched, (None, 0), "no deployment or key was created in the other store");
+
+    // A second node: its own data directory, the deployment's master key.
+    let two = tempfile::tempdir().unwrap();
+    std::fs::create_dir(two.path().join("data")).unwrap();
+    std::fs::copy(one.path().join("data/master.key"), two.path().join("data/master.key")).unwrap();
+    let node2 = Server::start(two.path(), &["--store", &db.url], "node2");
+    let (s, v) = node2.post("/v1/verify", &admin, json!({"token": jwt["access_token"]}));
+    assert_eq!((s, v["reason"].as_str()), (200, Some("valid")), "a JWT from node 1 on node 2: {v}");
+
+    // A node with another deployment's master key refuses, and says why.
+    let stranger = tempfile::tempdir().unwrap();
+    let init = Command::new(WARD)
+        .args(["init", "--json", "--data"])
+        .arg(stranger.path().join("data"))
+        .output()
+        .unwrap();
+    assert!(init.status.success(), "{}", String::from_utf8_lossy(&init.stderr));
+    let wrong = tempfile::tempdir().unwrap();
+    std::fs::create_dir(wrong.path().join("data")).unwrap();
+    std::fs::copy(stranger.path().join("data/master.key"), wrong.path().join("data/master.key")).unwrap();
+    let refused = Command::new(WARD)
+        .args(["serve", "--data"])
+        .arg(wrong.path().join("data"))
+        .args(["--store", &db.url, "--listen", &format!("127.0.0.1:{}", free_port())])
+        .env_remove("WARD_ADMIN_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&refused.stderr);
+    assert!(err.contains("master key") && err.contains("nothing was written"), "{err}");
+}
