@@ -14,7 +14,7 @@ use zeroize::Zeroizing;
 use crate::endpoint::{Auth, Endpoint, Method};
 use crate::error::{Error, Problem};
 use crate::secret::Secret;
-use crate::transport::{Failure, Transport};
+use crate::transport::{Failure, Transport, Trust};
 
 /// How long a call may take, connect to last byte, unless [`WardClient::with_timeout`] says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -39,15 +39,27 @@ impl WardClient {
     /// A client for the server at `base_url` (`http://host:port`, optionally with a path prefix
     /// such as a reverse proxy adds), sending `credential` (a Ward key) as `Authorization: Bearer`.
     ///
-    /// Only `http://` is accepted for now. Nothing is sent until the first call.
+    /// `https://` servers must present a certificate that leads to one of Mozilla's root
+    /// certificates (built in); [`WardClient::with_ca_pem`] trusts a private CA instead.
+    /// Nothing is sent until the first call.
     pub fn new(base_url: &str, credential: Option<Secret>) -> Result<Self, Error> {
         let base = check_base(base_url)?;
         Ok(WardClient {
             base: base.into(),
             credential: credential.map(Arc::new),
             timeout: DEFAULT_TIMEOUT,
-            transport: Transport::new(),
+            transport: Transport::new(&Trust::WebPki).map_err(|reason| Error::TlsSetup { reason })?,
         })
+    }
+
+    /// The same client trusting only the certificates in `pem` (PEM text: a private CA, or the
+    /// server's own self-signed certificate) for `https://`, like `curl --cacert`.
+    ///
+    /// The built-in roots are then not used. Fails if `pem` holds no usable certificate.
+    pub fn with_ca_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
+        let trust = Trust::from_pem(pem).map_err(|reason| Error::TlsSetup { reason })?;
+        self.transport = Transport::new(&trust).map_err(|reason| Error::TlsSetup { reason })?;
+        Ok(self)
     }
 
     /// The same client with another overall timeout per call.
@@ -114,6 +126,7 @@ impl WardClient {
             Ok(Err(Failure::Connect(source))) => {
                 return Err(Error::Connect { url: self.base.to_string(), source })
             }
+            Ok(Err(Failure::Tls(source))) => return Err(Error::Tls { url: self.base.to_string(), source }),
             Ok(Err(Failure::Other(source))) => return Err(Error::Transport { url, source }),
             Ok(Ok(answer)) => answer,
         };
@@ -152,13 +165,8 @@ fn check_base(url: &str) -> Result<String, Error> {
     let trimmed = url.trim_end_matches('/');
     let uri: Uri = trimmed.parse().map_err(|e: hyper::http::uri::InvalidUri| invalid(&e.to_string()))?;
     match uri.scheme_str() {
-        Some("http") => {}
-        Some("https") => {
-            return Err(invalid(
-                "https:// is not supported yet (TLS comes later); use http:// to a local or proxied server",
-            ))
-        }
-        _ => return Err(invalid("it must start with http://")),
+        Some("http" | "https") => {}
+        _ => return Err(invalid("it must start with http:// or https://")),
     }
     let Some(authority) = uri.authority() else { return Err(invalid("it names no host")) };
     if authority.as_str().contains('@') {
@@ -376,11 +384,12 @@ mod tests {
     #[test]
     fn unusable_server_urls_are_refused_up_front() {
         for bad in
-            ["127.0.0.1:7878", "https://ward.example", "http://u:p@host", "ftp://x", "http://h/?q=1", ""]
+            ["127.0.0.1:7878", "https://u:p@ward.example", "http://u:p@host", "ftp://x", "http://h/?q=1", ""]
         {
             let err = WardClient::new(bad, None).unwrap_err();
             assert!(matches!(err, Error::InvalidUrl { .. }), "{bad}: {err:?}");
         }
         assert!(WardClient::new("http://proxy.local/ward/", None).is_ok());
+        assert!(WardClient::new("https://ward.example:8443", None).is_ok());
     }
 }

@@ -43,6 +43,22 @@ pub enum Error {
         /// Why the connection failed (refused, no route, DNS, ...).
         source: BoxError,
     },
+    /// The TLS handshake with an `https://` server failed: its certificate is not trusted (a
+    /// private CA needs [`WardClient::with_ca_pem`](crate::WardClient::with_ca_pem)), has expired,
+    /// or names another host; or the server does not speak TLS on that port.
+    #[error("TLS with {url} failed (for a private CA, trust its certificate: --cacert / WARD_CACERT)")]
+    Tls {
+        /// The server's base URL.
+        url: String,
+        /// What rustls refused.
+        source: BoxError,
+    },
+    /// The TLS settings cannot be used: a CA file with no certificate in it, or one rustls refuses.
+    #[error("the TLS settings cannot be used: {reason}")]
+    TlsSetup {
+        /// What is wrong.
+        reason: String,
+    },
     /// The server did not answer within the client's timeout.
     #[error("{url} did not answer within {after:?}")]
     Timeout {

@@ -233,8 +233,10 @@ pub struct RotateKey {
     /// The key id.
     #[serde(skip)]
     pub id: String,
-    /// Seconds the old key keeps working beside the new one (at most 30 days).
-    pub overlap_seconds: i64,
+    /// Seconds the old key keeps working beside the new one (at most 30 days); the server's
+    /// `key_rotation_overlap_secs` (an hour by default) if absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub overlap_seconds: Option<i64>,
 }
 
 impl Endpoint for RotateKey {

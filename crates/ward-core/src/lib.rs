@@ -31,7 +31,7 @@ pub use key::ApiKey;
 pub use lifecycle::{Revocation, RevokeReason, Supersession, Tombstone};
 pub use onetime::OneTimeToken;
 pub use random::{OsSecrets, SecretSource, SourceRng};
-pub use reason::{Reason, ReasonInfo, Verdict};
+pub use reason::{Reason, ReasonInfo, TokenFormat, Verdict};
 pub use secret::{MasterKey, SecretHash, SecretHasher};
 pub use session::Session;
 pub use token::{ParsedToken, TokenKind};

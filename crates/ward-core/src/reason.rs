@@ -57,6 +57,36 @@ pub enum Reason {
     WrongIssuer,
     /// A rotated refresh token was presented again after the grace: its family is revoked.
     RefreshReuse,
+    /// The caller's own credential (its Ward key) was refused. The caller is not authenticated,
+    /// so it is not told why: that could tell it which key ids exist.
+    CredentialRefused,
+}
+
+/// The format a presented token has, or most resembles: it decides the words of the
+/// explanation ([`Reason::info_for`]), never the code, status or category.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenFormat {
+    /// A Ward opaque token (`ward_<env>_<kind>_…`), or text that resembles no other format.
+    Opaque,
+    /// A JWT (JWS compact serialisation), or something shaped like one (a JWE, a damaged JWT).
+    Jwt,
+    /// A PASETO token (`v4.public.…`, `v4.local.…`), or something shaped like one.
+    Paseto,
+}
+
+impl TokenFormat {
+    /// The formats whose words may differ from the opaque ones, as `GET /v1/reasons` lists them.
+    pub const SIGNED: &'static [TokenFormat] = &[TokenFormat::Jwt, TokenFormat::Paseto];
+
+    /// The stable name: `opaque`, `jwt` or `paseto`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            TokenFormat::Opaque => "opaque",
+            TokenFormat::Jwt => "jwt",
+            TokenFormat::Paseto => "paseto",
+        }
+    }
 }
 
 /// Everything Ward says about one reason, in one row.
@@ -101,6 +131,7 @@ impl Reason {
         Reason::WrongAudience,
         Reason::WrongIssuer,
         Reason::RefreshReuse,
+        Reason::CredentialRefused,
     ];
 
     /// The full row for this reason.
@@ -274,7 +305,103 @@ impl Reason {
                 hint: "This is how a stolen refresh token shows itself: the whole token family has \
                        been revoked. Sign in again; investigate where the copy came from.",
             },
+            Reason::CredentialRefused => ReasonInfo {
+                code: "credential_refused",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "Ward did not accept the caller's own credential.",
+                hint: "Check the Ward key sent in `Authorization: Bearer <key>` (or the OAuth client's \
+                       credentials). Ward does not tell a caller it could not authenticate why, since \
+                       that would reveal which keys exist; an operator finds the reason in Ward's \
+                       event log.",
+            },
         }
+    }
+
+    /// The row for this reason, worded for a token of `format`: a JWT that fails its signature
+    /// check is told about its signature, not about a Ward key's secret. The code, status and
+    /// category are the same in every format; only the message and hint change.
+    pub const fn info_for(self, format: TokenFormat) -> ReasonInfo {
+        let base = self.info();
+        match self.worded(format) {
+            Some((message, hint)) => {
+                ReasonInfo { code: base.code, status: base.status, error: base.error, message, hint }
+            }
+            None => base,
+        }
+    }
+
+    /// This reason's message and hint for a signed format, where they differ from the opaque
+    /// words of [`Reason::info`].
+    pub const fn worded(self, format: TokenFormat) -> Option<(&'static str, &'static str)> {
+        use TokenFormat::{Jwt, Paseto};
+        Some(match (self, format) {
+            (_, TokenFormat::Opaque) => return None,
+            (Reason::Malformed, Jwt) => (
+                "The token is not a JWT Ward accepts: a part, its header or its claims do not have the \
+                 required shape.",
+                "Send the compact JWS exactly as issued: three base64url parts without padding, and \
+                 nothing in front of it (no `Bearer `). Ward does not accept encrypted JWTs (JWE), nor \
+                 headers that point at keys (`jku`, `x5u`, `jwk`). The detail names the part at fault.",
+            ),
+            (Reason::Malformed, Paseto) => (
+                "The token is not a PASETO token Ward accepts: its version, purpose, payload, footer or \
+                 claims do not have the required shape.",
+                "Send the token exactly as issued (`v4.public.…` or `v4.local.…`, the key id in a JSON \
+                 footer), with nothing in front of it. The detail names the part at fault.",
+            ),
+            (Reason::ChecksumMismatch, Jwt | Paseto) => (
+                "The token looks cut short or damaged in transit.",
+                "Copy the whole token again from where it was issued; do not retype it.",
+            ),
+            (Reason::Tampered, Jwt) => (
+                "The JWT's signature does not verify with the key its `kid` names.",
+                "The header or claims were changed after signing, or the signature was altered, \
+                 stripped or re-encoded (padding is not allowed). Use the token exactly as issued; if \
+                 nobody changed it, treat it as forged.",
+            ),
+            (Reason::Tampered, Paseto) => (
+                "The PASETO token's signature (or, for `v4.local`, its authentication tag) does not \
+                 verify with the key its footer names.",
+                "The payload or footer was changed after the token was made. Use the token exactly as \
+                 issued; if nobody changed it, treat it as forged.",
+            ),
+            (Reason::Expired, Jwt | Paseto) => (
+                "The access token is past its `exp` claim (allowing for Ward's clock leeway).",
+                "Get a new access token: exchange the refresh token, or ask the token endpoint again. \
+                 Access tokens are short-lived by design.",
+            ),
+            (Reason::NotYetValid, Jwt | Paseto) => (
+                "The access token's `nbf` (or `iat`) claim is in the future.",
+                "Check the clocks of the issuer and of this service; wait until the token's start time.",
+            ),
+            (Reason::Revoked, Jwt | Paseto) => (
+                "The access token was revoked: its `jti`, its refresh family or its subject.",
+                "A revoked access token never works again; get a new one if the holder should still \
+                 have access.",
+            ),
+            (Reason::WrongType, Jwt) => (
+                "The JWT is not an access token (its `typ` is not `at+jwt`), or this endpoint takes \
+                 another kind of token.",
+                "Send an RFC 9068 access token Ward issued (`typ: at+jwt`); an ID token or another \
+                 service's JWT is not one. Check the `type` the request asks for.",
+            ),
+            (Reason::WrongType, Paseto) => (
+                "The PASETO token is not an access token this endpoint takes.",
+                "Send an access token Ward issued, where an access token is expected.",
+            ),
+            (Reason::UnsupportedAlgorithm, Jwt) => (
+                "The JWT's `alg` is not the algorithm its signing key is bound to.",
+                "Each Ward signing key verifies exactly one algorithm; `none`, and a symmetric `alg` for \
+                 a public key, are never accepted. Use tokens as Ward issued them.",
+            ),
+            (Reason::UnsupportedAlgorithm, Paseto) => (
+                "The token's PASETO version or purpose is not the one its key is bound to.",
+                "Ward accepts `v4.public` and `v4.local` only, each with its own key. Use tokens as \
+                 Ward issued them.",
+            ),
+            _ => return None,
+        })
     }
 
     /// The stable code, e.g. `checksum_mismatch`.
@@ -365,6 +492,7 @@ mod tests {
                 "wrong_audience",
                 "wrong_issuer",
                 "refresh_reuse",
+                "credential_refused",
             ]
         );
     }
@@ -377,6 +505,27 @@ mod tests {
             assert!(!info.message.is_empty() && !info.hint.is_empty(), "{r} lacks text");
         }
         assert_eq!(Reason::from_code("nope"), None);
+    }
+
+    #[test]
+    fn signed_formats_get_their_own_words() {
+        for r in Reason::ALL {
+            assert_eq!(r.info_for(TokenFormat::Opaque), r.info(), "{r}: opaque words are the table's");
+            for f in TokenFormat::SIGNED {
+                let worded = r.info_for(*f);
+                let base = r.info();
+                assert_eq!((worded.code, worded.status, worded.error), (base.code, base.status, base.error));
+                // No signed token is told about Ward keys' secrets or their `ward_` prefix.
+                for opaque_only in ["ward_", "secret", "shape of a Ward token"] {
+                    assert!(
+                        !worded.message.contains(opaque_only) && !worded.hint.contains(opaque_only),
+                        "{r} for {f:?} reads {opaque_only:?}: {worded:?}"
+                    );
+                }
+            }
+        }
+        assert!(Reason::Tampered.info_for(TokenFormat::Jwt).message.contains("signature"));
+        assert!(Reason::Malformed.info_for(TokenFormat::Paseto).message.contains("PASETO"));
     }
 
     #[test]

@@ -116,6 +116,18 @@ impl VerifiedAccess {
     }
 }
 
+/// What an OAuth client's revocation request (RFC 7009) came to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientRevocation {
+    /// The client's own token is revoked now.
+    Revoked,
+    /// The token is not valid (or not a kind a client revokes): nothing to do, and RFC 7009 §2.2
+    /// answers 200 all the same.
+    Nothing,
+    /// A valid token issued to another client, or to none: refused, nothing changed (§2.1).
+    NotYours,
+}
+
 /// What to revoke among signed tokens.
 #[derive(Debug, Clone)]
 pub enum SignedTarget {
@@ -569,19 +581,23 @@ impl Engine {
     }
 
     /// RFC 7009 for an OAuth client: revokes `token` if it is the client's own access or
-    /// refresh token. Anything else (invalid, another client's) is `Ok(false)`, changing nothing.
+    /// refresh token. A token that is not valid changes nothing ([`ClientRevocation::Nothing`]);
+    /// another client's (or none's) valid token is refused and changes nothing either
+    /// ([`ClientRevocation::NotYours`], RFC 7009 §2.1).
     pub async fn revoke_for_client(
         &self,
         token: &str,
         client_id: &str,
         call: &Call,
-    ) -> Result<bool, EngineError> {
+    ) -> Result<ClientRevocation, EngineError> {
         let now = self.now();
         match Presented::classify(token) {
             Ok(Presented::Signed(text)) => {
-                let Ok(v) = self.verify_signed(text, None).await else { return Ok(false) };
+                let Ok(v) = self.verify_signed(text, None).await else {
+                    return Ok(ClientRevocation::Nothing);
+                };
                 if v.claims.client_id.as_deref() != Some(client_id) {
-                    return Ok(false);
+                    return Ok(ClientRevocation::NotYours);
                 }
                 let entry = DenyEntry {
                     kind: DenyKind::Jti,
@@ -596,30 +612,48 @@ impl Engine {
                 };
                 self.0.store.add_signed_revocation(&entry).await?;
                 self.denied(entry, call);
-                Ok(true)
+                Ok(ClientRevocation::Revoked)
             }
             Ok(Presented::Opaque(p)) if p.kind == TokenKind::Refresh && p.env == self.0.policy.env => {
                 let found = self.0.store.get_refresh(p.id).await.map_err(unavailable);
                 match self.unlock(&p, found).await {
                     Ok((rt, _)) if rt.client_id.as_deref() == Some(client_id) => {
                         self.revoke_family(&rt.family, RevokeReason::Logout, None, call).await?;
-                        Ok(true)
+                        Ok(ClientRevocation::Revoked)
                     }
+                    Ok(_) => Ok(ClientRevocation::NotYours),
                     Err(v) if v.reason == Reason::Unavailable => Err(v.into()),
-                    _ => Ok(false),
+                    Err(_) => Ok(ClientRevocation::Nothing),
                 }
             }
-            _ => Ok(false),
+            _ => Ok(ClientRevocation::Nothing),
         }
     }
 
-    /// What RFC 7662 introspection may say about `token`: an access or refresh token's claims if
-    /// it is active, else the verdict. It looks; it never rotates.
-    pub async fn introspect(&self, token: &str) -> Result<Introspected, Verdict> {
-        match Presented::classify(token)? {
+    /// What RFC 7662 introspection may say about `token` to `asker`: an access or refresh
+    /// token's claims if it is active, else why not. It looks; it never rotates.
+    ///
+    /// `asker` is the OAuth client asking (`None`: a Ward key entitled to everything). A client
+    /// learns about its own tokens only (RFC 7662 §2.2, §4): another client's token, active or
+    /// not, is `Err(None)` — inactive, nothing more — and so is any token Ward cannot attribute
+    /// to it. Verdicts decided from the text alone (`malformed`, ...) tell nothing stored and are
+    /// given to anyone; `unavailable` is always given, as it is no verdict on the token.
+    pub async fn introspect(
+        &self,
+        token: &str,
+        asker: Option<&str>,
+    ) -> Result<Introspected, Option<Verdict>> {
+        let presented = Presented::classify(token).map_err(Some)?;
+        let mine = |owner: Option<&str>| asker.is_none() || asker == owner;
+        // Before the token is attributed, a client is told nothing but an outage.
+        let told = |v: Verdict| (asker.is_none() || v.reason == Reason::Unavailable).then_some(v);
+        match presented {
             Presented::Signed(text) => {
-                let v = self.verify_signed(text, None).await?;
+                let v = self.verify_signed(text, None).await.map_err(told)?;
                 let c = &v.claims;
+                if !mine(c.client_id.as_deref()) {
+                    return Err(None);
+                }
                 Ok(Introspected {
                     token_type: "access_token",
                     scope: c.scope.clone(),
@@ -638,12 +672,27 @@ impl Engine {
                         "introspection answers for access and refresh tokens; verify API keys and sessions with POST /v1/verify"
                             .into(),
                     );
-                    v
+                    Some(v)
                 })?;
                 let found = self.0.store.get_refresh(parsed.id).await.map_err(unavailable);
-                let (rt, _) = self.unlock(&parsed, found).await?;
-                match rt.check(self.now(), 0) {
-                    Ok(RefreshUse::Rotate) => Ok(Introspected {
+                let (rt, _) = self.unlock(&parsed, found).await.map_err(told)?;
+                if !mine(rt.client_id.as_deref()) {
+                    return Err(None);
+                }
+                let now = self.now();
+                // A rotated token is done, whatever the grace: it says so, and not that its family
+                // was revoked (only presenting it at the token endpoint does that).
+                if let (None, Some((at, successor))) = (&rt.revoked, &rt.rotated) {
+                    return Err(Some(Verdict::with(
+                        Reason::Superseded,
+                        format!(
+                            "this refresh token was exchanged at {} for `{successor}`; its family is still live",
+                            ward_core::clock::rfc3339(*at)
+                        ),
+                    )));
+                }
+                match rt.check(now, 0) {
+                    Ok(_) => Ok(Introspected {
                         token_type: "refresh_token",
                         scope: Some(rt.scopes.join(" ")),
                         client_id: rt.client_id.clone(),
@@ -654,10 +703,7 @@ impl Engine {
                         iat: rt.created_at,
                         jti: None,
                     }),
-                    Ok(RefreshUse::Retry { successor }) => {
-                        Err(Verdict::with(Reason::Superseded, format!("already exchanged for `{successor}`")))
-                    }
-                    Err(v) => Err(v),
+                    Err(v) => Err(Some(v)),
                 }
             }
         }

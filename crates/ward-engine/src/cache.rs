@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use quick_cache::sync::Cache;
 use serde_json::value::RawValue;
 use ward_core::client::Client;
-use ward_core::{ApiKey, Session, UnixTime, Verdict};
+use ward_core::{ApiKey, Session, TokenKind, UnixTime, Verdict};
 use ward_store::{Store, StoreError};
 
 use crate::access::VerifiedAccess;
@@ -38,6 +38,14 @@ pub struct Memo {
     pub view: OnceLock<Box<RawValue>>,
 }
 
+/// A remembered miss: the kind asked for and the verdict given.
+#[derive(Debug, Clone)]
+struct Gone {
+    kind: TokenKind,
+    verdict: Verdict,
+    fetched: Instant,
+}
+
 /// The caches: opaque records by id, verified signed tokens by text.
 pub(crate) struct Records {
     pub(crate) keys: Cache<String, Entry<ApiKey>>,
@@ -46,6 +54,10 @@ pub(crate) struct Records {
     /// Signed tokens already verified, by their full text: a repeat costs a lookup plus the
     /// time, audience and revocation checks.
     pub(crate) signed: Cache<String, Arc<VerifiedAccess>>,
+    /// Ids with no live record, and what a verify of them answers (`unknown`, or a tombstone's
+    /// story): a repeat costs a lookup, like a known id's, so timing does not tell which ids
+    /// exist (issue 9). Its own bounded cache: random ids cannot push real records out.
+    gone: Cache<String, Gone>,
     ttl: Duration,
     epoch: AtomicU64,
 }
@@ -68,6 +80,7 @@ impl Records {
             sessions: Cache::new(capacity.max(1)),
             clients: Cache::new(capacity.max(1)),
             signed: Cache::new(capacity.max(1)),
+            gone: Cache::new(capacity.max(1)),
             ttl,
             epoch: AtomicU64::new(0),
         }
@@ -79,6 +92,7 @@ impl Records {
         self.keys.remove(id);
         self.sessions.remove(id);
         self.clients.remove(id);
+        self.gone.remove(id);
     }
 
     /// Forgets every cached record (after a write that reaches many, like a subject revocation).
@@ -87,6 +101,40 @@ impl Records {
         self.keys.clear();
         self.sessions.clear();
         self.clients.clear();
+        self.gone.clear();
+    }
+
+    /// Forgets every remembered miss (after tombstones were purged).
+    pub(crate) fn forget_gone(&self) {
+        self.epoch.fetch_add(1, Ordering::SeqCst);
+        self.gone.clear();
+    }
+
+    /// The verdict remembered for an id of `kind` with no live record, if still fresh.
+    pub(crate) fn gone_verdict(&self, kind: TokenKind, id: &str) -> Option<Verdict> {
+        let g = self.gone.get(id)?;
+        (g.kind == kind && g.fetched.elapsed() < self.ttl).then_some(g.verdict)
+    }
+
+    /// Remembers that `id` of `kind` has no live record and is answered `verdict`, unless a write
+    /// evicted records since `epoch` (when the lookup started).
+    pub(crate) fn remember_gone(
+        &self,
+        kind: TokenKind,
+        id: &str,
+        verdict: &Verdict,
+        epoch: u64,
+        fetched: Instant,
+    ) {
+        if self.epoch.load(Ordering::SeqCst) == epoch {
+            self.gone.insert(id.to_string(), Gone { kind, verdict: verdict.clone(), fetched });
+        }
+    }
+
+    /// The current eviction epoch: a lookup started now may fill the cache only if it is
+    /// unchanged when the lookup ends.
+    pub(crate) fn epoch(&self) -> u64 {
+        self.epoch.load(Ordering::SeqCst)
     }
 
     /// Reads a record through `cache`, loading it with `load` on a miss.
@@ -105,6 +153,10 @@ impl Records {
             if e.fetched.elapsed() < self.ttl {
                 return Ok(Some((e.record, e.memo)));
             }
+        }
+        // A remembered miss (of any kind: ids are unique across kinds) is a miss again.
+        if self.gone.get(id).is_some_and(|g| g.fetched.elapsed() < self.ttl) {
+            return Ok(None);
         }
         let epoch = self.epoch.load(Ordering::SeqCst);
         let fetched = Instant::now();

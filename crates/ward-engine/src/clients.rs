@@ -27,13 +27,10 @@ fn not_found(id: &str) -> EngineError {
     EngineError::NotFound(format!("no client `{id}`"))
 }
 
-impl Engine {
-    /// Validates `req`, mints a client secret and stores the client. The secret is shown once.
-    pub async fn register_client(
-        &self,
-        req: NewClient,
-        call: &Call,
-    ) -> Result<(Client, NewToken), EngineError> {
+impl NewClient {
+    /// Checks every field; nothing is written unless all hold.
+    pub fn validate(&self) -> Result<(), EngineError> {
+        let req = self;
         check_label("name", &req.name)?;
         if req.scopes.len() > ward_core::key::MAX_SCOPES
             || req.scopes.iter().any(|s| !ward_core::key::valid_scope(s))
@@ -51,6 +48,18 @@ impl Engine {
                 "`audiences` must list 1 to 16 audiences of printable ASCII without spaces".into(),
             ));
         }
+        Ok(())
+    }
+}
+
+impl Engine {
+    /// Validates `req`, mints a client secret and stores the client. The secret is shown once.
+    pub async fn register_client(
+        &self,
+        req: NewClient,
+        call: &Call,
+    ) -> Result<(Client, NewToken), EngineError> {
+        req.validate()?;
         for _ in 0..3 {
             let minted = self.mint(TokenKind::ClientSecret);
             let client = Client {

@@ -74,15 +74,25 @@ impl Engine {
     }
 
     /// The verdict for an id with no live record: its tombstone's story, or `unknown`.
+    ///
+    /// The answer is remembered for the cache TTL, so asking again about an unknown id costs a
+    /// cache lookup and the hash, as asking again about a known id with a wrong secret does.
     pub(crate) async fn gone(&self, parsed: &ParsedToken<'_>) -> Verdict {
-        match self.0.store.get_tombstone(parsed.id).await {
+        let cache = &self.0.cache;
+        if let Some(v) = cache.gone_verdict(parsed.kind, parsed.id) {
+            return v;
+        }
+        let (epoch, fetched) = (cache.epoch(), std::time::Instant::now());
+        let verdict = match self.0.store.get_tombstone(parsed.id).await {
             Ok(Some(t)) if t.kind == parsed.kind => t.verdict(self.now()),
             Ok(_) => Verdict::with(
                 Reason::Unknown,
                 format!("no {} with id `{}` exists", parsed.kind.noun(), parsed.id),
             ),
-            Err(e) => unavailable(e),
-        }
+            Err(e) => return unavailable(e),
+        };
+        cache.remember_gone(parsed.kind, parsed.id, &verdict, epoch, fetched);
+        verdict
     }
 
     /// Parses an opaque token of one of `kinds` for this deployment.

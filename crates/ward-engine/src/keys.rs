@@ -75,8 +75,22 @@ pub struct KeyQuery {
     pub expiring_within: Option<i64>,
 }
 
-/// Checks a listing limit.
-pub(crate) fn check_limit(limit: Option<u32>) -> Result<u32, EngineError> {
+impl KeyQuery {
+    /// Checks the query; nothing is read unless it holds (an adapter may check first).
+    pub fn validate(&self) -> Result<(), EngineError> {
+        check_limit(self.limit)?;
+        if let Some(subject) = &self.subject {
+            check_label("subject", subject)?;
+        }
+        if self.expiring_within.is_some_and(|s| s < 1) {
+            return Err(EngineError::Invalid("`expiring_within` must be at least 1 second".into()));
+        }
+        Ok(())
+    }
+}
+
+/// Checks a listing limit: at most [`MAX_LIST`], 100 when absent.
+pub fn check_limit(limit: Option<u32>) -> Result<u32, EngineError> {
     let limit = limit.unwrap_or(100);
     if !(1..=MAX_LIST).contains(&limit) {
         return Err(EngineError::Invalid(format!("`limit` must be between 1 and {MAX_LIST}")));

@@ -44,7 +44,9 @@ pub mod sync;
 pub mod validate;
 pub mod verify;
 
-pub use access::{Format, Grant, Introspected, SignedTarget, TokenResponse, VerifiedAccess};
+pub use access::{
+    ClientRevocation, Format, Grant, Introspected, SignedTarget, TokenResponse, VerifiedAccess,
+};
 pub use builder::{check_issuer, EngineBuilder};
 pub use cache::Memo;
 pub use clients::NewClient;

@@ -33,6 +33,9 @@ impl Engine {
         if stats.tombstoned > 0 {
             // Cached copies of swept records must not outlive them.
             self.0.cache.invalidate_all();
+        } else if stats.purged > 0 {
+            // Nor the remembered stories of purged tombstones.
+            self.0.cache.forget_gone();
         }
         self.0.deny.prune(now);
         Ok(stats)

@@ -29,12 +29,8 @@ pub struct NewOneTime {
 }
 
 impl Engine {
-    /// Validates `req`, mints a one-time token and stores it. The token is shown this once.
-    pub async fn issue_one_time(
-        &self,
-        req: NewOneTime,
-        call: &Call,
-    ) -> Result<(OneTimeToken, NewToken), EngineError> {
+    /// Checks a one-time token request against the policy; nothing is written unless it holds.
+    pub fn check_one_time(&self, req: &NewOneTime) -> Result<(), EngineError> {
         let p = &self.0.policy;
         check_label("subject", &req.subject)?;
         if !valid_purpose(&req.purpose) {
@@ -49,7 +45,18 @@ impl Engine {
                 p.one_time_max_ttl
             )));
         }
-        check_object("data", req.data.as_ref())?;
+        check_object("data", req.data.as_ref())
+    }
+
+    /// Validates `req`, mints a one-time token and stores it. The token is shown this once.
+    pub async fn issue_one_time(
+        &self,
+        req: NewOneTime,
+        call: &Call,
+    ) -> Result<(OneTimeToken, NewToken), EngineError> {
+        let p = &self.0.policy;
+        self.check_one_time(&req)?;
+        let ttl = req.expires_in.unwrap_or(p.one_time_ttl);
         let now = self.now();
         for _ in 0..3 {
             let minted = self.mint(TokenKind::OneTime);

@@ -35,6 +35,16 @@ fn check_timeout(what: &str, v: Option<i64>, max: i64) -> Result<(), EngineError
 }
 
 impl Engine {
+    /// Checks a session request against the policy; nothing is written unless it holds (an
+    /// adapter may check first, before it accepts the request).
+    pub fn check_session(&self, req: &NewSession) -> Result<(), EngineError> {
+        let p = &self.0.policy;
+        check_label("subject", &req.subject)?;
+        check_timeout("idle_timeout", req.idle_timeout, p.session_max_lifetime)?;
+        check_timeout("absolute_timeout", req.absolute_timeout, p.session_max_lifetime)?;
+        check_object("claims", req.claims.as_ref())
+    }
+
     fn session_event(&self, kind: EventKind, s: &Session, call: &Call) -> Event {
         Event::new(kind, self.now())
             .token(TokenKind::Session, s.id.clone())
@@ -50,10 +60,7 @@ impl Engine {
         call: &Call,
     ) -> Result<(Session, NewToken), EngineError> {
         let p = &self.0.policy;
-        check_label("subject", &req.subject)?;
-        check_timeout("idle_timeout", req.idle_timeout, p.session_max_lifetime)?;
-        check_timeout("absolute_timeout", req.absolute_timeout, p.session_max_lifetime)?;
-        check_object("claims", req.claims.as_ref())?;
+        self.check_session(&req)?;
         let now = self.now();
         for _ in 0..3 {
             let minted = self.mint(TokenKind::Session);

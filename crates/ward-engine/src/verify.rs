@@ -111,6 +111,75 @@ impl Engine {
         });
     }
 
+    /// Authenticates a caller's own Ward key (an API key) like [`Engine::verify`], but spends no
+    /// use of a usage-limited key: the adapter spends one with [`Engine::spend_use`] once it has
+    /// accepted the request, so a request refused for its input costs the caller nothing. A key
+    /// whose cached record shows no uses left is refused here already. For a key without a usage
+    /// limit this is exactly the cached verify: no store round-trip, then or later.
+    pub async fn verify_caller(&self, token: &str, ctx: &dyn ContextSource) -> Checked {
+        let result = match Presented::classify(token) {
+            Ok(Presented::Opaque(parsed)) => match parsed.expect(&self.0.policy.env, &[TokenKind::ApiKey]) {
+                Ok(()) => self.verify_key(&parsed, &[], false).await,
+                Err(v) => Err(v),
+            },
+            Ok(Presented::Signed(_)) => Err(Verdict::with(
+                Reason::WrongType,
+                "a signed access token cannot call Ward's API; use a Ward key",
+            )),
+            Err(v) => Err(v),
+        };
+        match result {
+            Ok(v) => Checked::Valid(v),
+            Err(v) => {
+                self.verify_failed(token, &v, ctx);
+                Checked::Invalid(v)
+            }
+        }
+    }
+
+    /// Spends one use of `key` (a caller authenticated by [`Engine::verify_caller`]) and returns
+    /// the uses left: `None` for a key without a limit, which costs nothing. A key whose budget
+    /// ran out meanwhile is `usage_exceeded`.
+    pub async fn spend_use(&self, key: &ApiKey, ctx: &dyn ContextSource) -> Result<Option<i64>, Verdict> {
+        if key.remaining_uses.is_none() {
+            return Ok(None);
+        }
+        let now = self.now();
+        let spent = self.consume(key, now).await;
+        if let Err(v) = &spent {
+            if v.reason != Reason::Unavailable {
+                self.0.events.emit(|| {
+                    let e = Event::new(EventKind::VerifyFailed, now)
+                        .reason(v.reason)
+                        .context(&ctx.context())
+                        .token(TokenKind::ApiKey, key.id.clone())
+                        .prefix(&key.env, TokenKind::ApiKey);
+                    match v.detail.as_deref() {
+                        Some(d) => e.detail(d),
+                        None => e,
+                    }
+                });
+            }
+        }
+        spent
+    }
+
+    /// One use of a usage-limited key, from the budget it shares with its rotation successor.
+    async fn consume(&self, key: &ApiKey, now: UnixTime) -> Result<Option<i64>, Verdict> {
+        let inner = &self.0;
+        // A rotated key in its overlap and its successor share one budget: the successor's
+        // counter.
+        let budget = key.superseded.as_ref().map_or(key.id.as_str(), |s| s.by.as_str());
+        match inner.store.consume_api_key_use(budget, now).await {
+            Ok(Some(left)) => Ok(Some(left)),
+            Ok(None) => {
+                inner.cache.invalidate(&key.id);
+                Err(usage_exceeded())
+            }
+            Err(e) => Err(unavailable(e)),
+        }
+    }
+
     async fn verify_inner(&self, token: &str, opts: &VerifyOptions<'_>) -> Result<Verified, Verdict> {
         let kinds = if opts.kinds.is_empty() { VERIFIABLE } else { opts.kinds };
         match Presented::classify(token)? {
@@ -135,13 +204,20 @@ impl Engine {
                 parsed.expect(&self.0.policy.env, kinds)?;
                 match parsed.kind {
                     TokenKind::Session => self.verify_session(&parsed, opts.scopes).await,
-                    _ => self.verify_key(&parsed, opts.scopes).await,
+                    _ => self.verify_key(&parsed, opts.scopes, true).await,
                 }
             }
         }
     }
 
-    async fn verify_key(&self, parsed: &ParsedToken<'_>, scopes: &[String]) -> Result<Verified, Verdict> {
+    /// An API key's verify; `spend` spends a use of a usage-limited key (else the caller does,
+    /// later, with [`Engine::spend_use`]).
+    async fn verify_key(
+        &self,
+        parsed: &ParsedToken<'_>,
+        scopes: &[String],
+        spend: bool,
+    ) -> Result<Verified, Verdict> {
         let inner = &self.0;
         let found =
             inner.cache.get(&inner.cache.keys, parsed.id, || inner.store.get_api_key(parsed.id)).await;
@@ -149,20 +225,8 @@ impl Engine {
         let now = self.now();
         key.check(now, scopes)?;
         let remaining_uses = match key.remaining_uses {
-            None => None,
-            Some(_) => {
-                // A rotated key in its overlap and its successor share one budget: the
-                // successor's counter.
-                let budget = key.superseded.as_ref().map_or(key.id.as_str(), |s| s.by.as_str());
-                match inner.store.consume_api_key_use(budget, now).await {
-                    Ok(Some(left)) => Some(left),
-                    Ok(None) => {
-                        inner.cache.invalidate(&key.id);
-                        return Err(usage_exceeded());
-                    }
-                    Err(e) => return Err(unavailable(e)),
-                }
-            }
+            Some(_) if spend => self.consume(&key, now).await?,
+            _ => None,
         };
         inner.activity.key_used(&memo, &key.id, now);
         Ok(Verified::Key { key, remaining_uses, memo })

@@ -10,11 +10,11 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use serde::de::DeserializeOwned;
 use ward_core::token::ID_LEN;
-use ward_core::{ApiKey, Reason, TokenKind, Verdict};
-use ward_engine::{Call, Checked, Context, ContextSource, Verified, VerifyOptions};
+use ward_core::{ApiKey, Reason, Verdict};
+use ward_engine::{Call, Checked, Context, ContextSource, Verified};
 
 use crate::problem::ApiError;
-use crate::{AppState, SCOPE_ADMIN};
+use crate::{allows, AppState};
 
 /// A JSON request body. Wrong content type, oversized, or undecodable bodies become 4xx problems.
 #[derive(Debug)]
@@ -38,10 +38,30 @@ impl<T: DeserializeOwned> FromRequest<AppState> for ApiJson<T> {
             return Err(ApiError::UnsupportedMediaType("expected `Content-Type: application/json`".into()));
         }
         let RawBody(bytes) = RawBody::from_request(req, state).await?;
+        // serde reads a struct from a positional array as readily as from an object, so
+        // `["x","n",["ward:admin"]]` would be a key request. Every Ward body is an object; a
+        // body that is not one is refused before it is decoded (issue 9).
+        if !is_object(&bytes) {
+            return Err(ApiError::BadRequest("the body must be a JSON object (`{...}`)".into()));
+        }
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|e| ApiError::BadRequest(format!("invalid JSON body: {e}")))
     }
+}
+
+/// Whether `body` is a JSON object: its first non-whitespace byte (RFC 8259 §2) is `{`. The
+/// decoder then checks the rest, so nothing else can be smuggled past this.
+fn is_object(body: &[u8]) -> bool {
+    body.iter().find(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r')) == Some(&b'{')
+}
+
+/// The credentials of an `Authorization: Bearer` header, the scheme matched in any case (RFC 9110
+/// §11.1: auth schemes are case-insensitive). `None` when the header uses another scheme (or is
+/// not text); the token is trimmed of the spaces around it.
+pub fn bearer_token(value: &HeaderValue) -> Option<&str> {
+    let (scheme, rest) = value.to_str().ok()?.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
 }
 
 /// The request body, read within the size limit (`413` beyond it) and within
@@ -111,24 +131,53 @@ async fn path_text<S: Send + Sync>(parts: &mut Parts, state: &S) -> Result<Strin
     Ok(text)
 }
 
-/// Who is calling: the verified Ward key from `Authorization: Bearer`, or nobody; and the
+/// Who is calling: the authenticated Ward key from `Authorization: Bearer`, or nobody; and the
 /// request's context (User-Agent, `X-Request-Id`) for the events its operations emit.
+///
+/// Extracting a caller spends nothing: a usage-limited key spends its use in
+/// [`Caller::require`], which a handler calls once it has checked its input, so a request
+/// refused as bad (400, 413, 415, 403 ...) costs the caller no use (issue 9).
 #[derive(Debug, Clone)]
 pub struct Caller(pub Option<Arc<ApiKey>>, pub Origin);
 
 impl Caller {
-    /// The caller's key, if it holds `scope` (or `ward:admin`).
-    pub fn require(&self, scope: &'static str) -> Result<&ApiKey, ApiError> {
+    /// The caller's key, if it holds `scope` (or `ward:admin`); spends nothing.
+    pub fn check(&self, scope: &'static str) -> Result<&ApiKey, ApiError> {
         let Some(key) = &self.0 else {
             return Err(ApiError::Unauthenticated(Verdict::with(
                 Reason::Missing,
                 "this endpoint needs a Ward key in `Authorization: Bearer <key>`",
             )));
         };
-        if key.scopes.iter().any(|s| s == scope || s == SCOPE_ADMIN) {
+        if allows(&key.scopes, scope) {
             Ok(key)
         } else {
             Err(ApiError::Forbidden { needed: scope })
+        }
+    }
+
+    /// [`Caller::check`], then the request is accepted: one use of a usage-limited caller key is
+    /// spent (a key without a limit costs nothing here). Call it once, after the input is
+    /// checked and before the operation.
+    pub async fn require(&self, state: &AppState, scope: &'static str) -> Result<&ApiKey, ApiError> {
+        let key = self.check(scope)?;
+        match state.engine.spend_use(key, &self.1).await {
+            Ok(_) => Ok(key),
+            Err(v) if v.reason == Reason::Unavailable => {
+                Err(ApiError::Unavailable(v.detail.unwrap_or_default()))
+            }
+            Err(v) => Err(ApiError::Unauthenticated(v)),
+        }
+    }
+
+    /// Refuses `wanted` scopes from `ward:` that the caller's key does not hold itself: a key may
+    /// not hand out more of Ward's privileges than it has (an issue-only key cannot mint an
+    /// admin key). Other scopes are the application's and pass.
+    pub fn may_grant(&self, wanted: &[String]) -> Result<(), ApiError> {
+        let held = self.0.as_ref().map_or(&[][..], |k| k.scopes.as_slice());
+        match wanted.iter().find(|s| s.starts_with("ward:") && !allows(held, s)) {
+            None => Ok(()),
+            Some(s) => Err(ApiError::CannotGrant(s.clone())),
         }
     }
 
@@ -182,20 +231,16 @@ impl FromRequestParts<AppState> for Caller {
         let Some(value) = parts.headers.get(AUTHORIZATION) else {
             return Ok(Caller(None, Origin::of(&parts.headers)));
         };
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::Unauthenticated(Verdict::with(
-                    Reason::Malformed,
-                    "the Authorization header must be `Bearer <ward key>`",
-                ))
-            })?;
+        // Another scheme (Basic, say) is no Bearer credential at all: RFC 6750 §3.1 answers a
+        // request that lacks one with a challenge and no error code (`missing`).
+        let token = bearer_token(value).ok_or_else(|| {
+            ApiError::Unauthenticated(Verdict::with(
+                Reason::Missing,
+                "this endpoint takes a Ward key as `Authorization: Bearer <key>`, not another scheme",
+            ))
+        })?;
         let origin = Origin::of(&parts.headers);
-        let opts = VerifyOptions { kinds: &[TokenKind::ApiKey], ..VerifyOptions::default() };
-        match state.engine.verify(token, &opts, &origin).await {
+        match state.engine.verify_caller(token, &origin).await {
             Checked::Valid(Verified::Key { key, .. }) => Ok(Caller(Some(key), origin)),
             Checked::Valid(Verified::Session { .. } | Verified::Access(_)) => Err(ApiError::Unauthenticated(
                 Verdict::with(Reason::WrongType, "a session cannot call Ward's API; use a Ward key"),

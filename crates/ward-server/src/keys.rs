@@ -20,20 +20,20 @@ pub struct CreateKey {
     #[serde(default)]
     pub scopes: Vec<String>,
     /// Seconds until the key expires; never, if absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::body::whole_opt")]
     pub expires_in: Option<i64>,
     /// Seconds until the key starts working; at once, if absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::body::whole_opt")]
     pub starts_in: Option<i64>,
     /// How many valid verifies the key allows; unlimited, if absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::body::whole_opt")]
     pub uses: Option<i64>,
     /// Any JSON object, returned on verify.
     #[serde(default)]
     #[schema(value_type = Object)]
     pub meta: Option<serde_json::Value>,
     /// Reset the remaining uses to `amount` every `interval` seconds.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::body::object_opt")]
     pub refill: Option<RefillView>,
 }
 
@@ -88,8 +88,10 @@ pub struct KeyView<'a> {
 #[serde(deny_unknown_fields)]
 pub struct RefillView {
     /// Seconds between refills.
+    #[serde(deserialize_with = "crate::body::whole")]
     pub interval: i64,
     /// Uses after each refill.
+    #[serde(deserialize_with = "crate::body::whole")]
     pub amount: i64,
 }
 

@@ -15,6 +15,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
+pub mod body;
 pub mod clients;
 pub mod extract;
 pub mod keys;
@@ -28,10 +29,26 @@ pub mod views;
 
 pub use ward_engine::Engine;
 
-/// The scope that allows everything.
+/// The scope that allows everything: every other `ward:` scope, plus listing and reading keys
+/// and clients and managing the signing key ring.
 pub const SCOPE_ADMIN: &str = "ward:admin";
-/// The scope that allows verifying tokens (and nothing else).
+/// The scope that allows checking tokens: verify, redeem one-time tokens, introspect, and read
+/// sessions.
 pub const SCOPE_VERIFY: &str = "ward:verify";
+/// The scope that allows minting: API keys (with no `ward:` scope the caller lacks), sessions and
+/// their renewal, one-time tokens, access tokens and their refresh, OAuth clients.
+pub const SCOPE_ISSUE: &str = "ward:issue";
+/// The scope that allows ending things: revoke, disable and enable any token, log sessions out,
+/// revoke a subject's everything.
+pub const SCOPE_REVOKE: &str = "ward:revoke";
+
+/// Every scope Ward's own API knows, least to most privileged.
+pub const WARD_SCOPES: &[&str] = &[SCOPE_VERIFY, SCOPE_ISSUE, SCOPE_REVOKE, SCOPE_ADMIN];
+
+/// Whether `held` (a key's scopes) allows `scope`: it names it, or it names `ward:admin`.
+pub fn allows<S: AsRef<str>>(held: &[S], scope: &str) -> bool {
+    held.iter().any(|s| s.as_ref() == scope || s.as_ref() == SCOPE_ADMIN)
+}
 
 /// What the HTTP layer adds to the engine's policy: limits on requests and who may ask what.
 #[derive(Clone, Debug)]

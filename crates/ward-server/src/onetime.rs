@@ -16,7 +16,7 @@ pub struct CreateOneTime {
     /// name of 1 to 64 lowercase letters, digits, `_`, `-`, `.`.
     pub purpose: String,
     /// Seconds until it expires (default from config, 15 minutes; at most the configured maximum).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::body::whole_opt")]
     pub expires_in: Option<i64>,
     /// Any JSON object, returned when the token is redeemed.
     #[serde(default)]

@@ -41,6 +41,8 @@ pub enum ApiError {
         /// The scope the endpoint requires.
         needed: &'static str,
     },
+    /// The caller asked to hand out a `ward:` scope its own key does not hold.
+    CannotGrant(String),
     /// The request is malformed or a value is out of range.
     BadRequest(String),
     /// The body is not `application/json`.
@@ -177,14 +179,14 @@ impl IntoResponse for ApiError {
                 let status = StatusCode::from_u16(info.status).unwrap_or(StatusCode::UNAUTHORIZED);
                 // The caller is not authenticated, so it learns the reason only when that reveals
                 // nothing stored (RFC 6750 category otherwise).
-                let (reason, detail, hint) = if is_public(v.reason) {
-                    (info.code, v.detail, Some(info.hint.to_string()))
-                } else {
-                    (info.error.unwrap_or("invalid_token"), None, None)
-                };
-                let description =
-                    if is_public(v.reason) { info.message } else { "The Ward key is not valid." };
-                let mut resp = problem(status, reason, "reason", description, detail, hint);
+                // Otherwise one code for every refusal, `credential_refused` (in the reason table,
+                // like every `reason` Ward answers), so ids that exist and ids that do not read
+                // alike; the RFC 6750 category stays in the challenge.
+                let shown = if is_public(v.reason) { info } else { Reason::CredentialRefused.info() };
+                let detail = if is_public(v.reason) { v.detail } else { None };
+                let description = shown.message;
+                let mut resp =
+                    problem(status, shown.code, "reason", description, detail, Some(shown.hint.to_string()));
                 if status == StatusCode::UNAUTHORIZED {
                     resp.headers_mut()
                         .insert(WWW_AUTHENTICATE, bearer_challenge(info.error, description, None));
@@ -198,12 +200,30 @@ impl IntoResponse for ApiError {
                     info.code,
                     "reason",
                     info.message,
-                    Some(format!("this endpoint needs the `{needed}` scope (or `{}`)", crate::SCOPE_ADMIN)),
+                    Some(if needed == crate::SCOPE_ADMIN {
+                        format!("this endpoint needs the `{needed}` scope")
+                    } else {
+                        format!(
+                            "this endpoint needs the `{needed}` scope (`{}` allows everything)",
+                            crate::SCOPE_ADMIN
+                        )
+                    }),
                     Some(info.hint.to_string()),
                 );
                 resp.headers_mut()
                     .insert(WWW_AUTHENTICATE, bearer_challenge(info.error, info.message, Some(needed)));
                 resp
+            }
+            ApiError::CannotGrant(scope) => {
+                let info = Reason::InsufficientScope.info();
+                problem(
+                    StatusCode::FORBIDDEN,
+                    info.code,
+                    "reason",
+                    info.message,
+                    Some(format!("the caller's key does not hold `{scope}`, so it cannot give it to another")),
+                    Some("A key can hand out only the `ward:` scopes it holds itself; ask a key that holds this one.".into()),
+                )
             }
             ApiError::BadRequest(d) => problem(
                 StatusCode::BAD_REQUEST,

@@ -6,8 +6,10 @@
 //! connection, must complete within `header_read_timeout` or the connection is closed. A new
 //! connection's first request must arrive within it too, whatever the protocol turns out to be
 //! (hyper's timer only starts once the protocol is known, so a client that sends nothing would
-//! otherwise be waited for). Bodies have their own limit, `body_read_timeout`, applied where a
-//! handler reads one (`extract::RawBody`).
+//! otherwise be waited for). HTTP/2 without TLS (h2c) has no such timer in hyper at all, so every
+//! connection also has an idle watchdog: with no request in flight for `header_read_timeout`
+//! (after its last answer, or inside a header block that never ends) it is closed. Bodies have
+//! their own limit, `body_read_timeout`, applied where a handler reads one (`extract::RawBody`).
 //! Stopping is graceful: the listener closes, requests in flight finish, idle connections close.
 //!
 //! hyper arms a timer for each request head, which costs about 3–4% of verify throughput
@@ -15,6 +17,7 @@
 //! The load test's baseline is served by this same function, so the ratio compares like with like.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -27,7 +30,7 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::TcpListener;
-use tokio::sync::Notify;
+use tokio::time::Instant;
 use tower::ServiceExt as _;
 
 /// Serves `app` on `listener` until `shutdown` completes, then waits for requests in flight.
@@ -53,16 +56,20 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        // Told of every request on this connection (only the first is waited for); no limit, no
-        // telling.
-        let arrived = header_read_timeout.map(|limit| (limit, Arc::new(Notify::new())));
-        let told = arrived.as_ref().map(|(_, n)| n.clone());
-        let service = TowerToHyperService::new(app.clone().map_request(move |r: Request<Incoming>| {
-            if let Some(n) = &told {
-                n.notify_one();
-            }
-            r.map(Body::new)
-        }));
+        // Every connection with a limit has an idle watchdog: it knows the requests in flight and
+        // when the last one ended.
+        let watch = header_read_timeout.map(|limit| (limit, Arc::new(Activity::new())));
+        let seen = watch.as_ref().map(|(_, a)| a.clone());
+        let service =
+            app.clone().map_request(|r: Request<Incoming>| r.map(Body::new)).map_future(move |answer| {
+                let busy = seen.as_ref().map(|a| Busy::enter(a.clone()));
+                async move {
+                    let answered = answer.await;
+                    drop(busy);
+                    answered
+                }
+            });
+        let service = TowerToHyperService::new(service);
         let mut builder = auto::Builder::new(TokioExecutor::new());
         if let Some(limit) = header_read_timeout {
             builder.http1().timer(TokioTimer::new()).header_read_timeout(limit);
@@ -71,22 +78,84 @@ pub async fn serve(
         let connection = graceful.watch(builder.serve_connection(TokioIo::new(stream), service).into_owned());
         tokio::spawn(async move {
             let mut connection = std::pin::pin!(connection);
-            // hyper's header timer starts once it knows the protocol; a client that sends nothing,
-            // or a few bytes that could still begin the HTTP/2 preface, would be waited for
-            // forever. So the first request must arrive within the limit too, or the connection is
-            // dropped (closed). Later waits are hyper's own timer (HTTP/1).
-            if let Some((limit, arrived)) = arrived {
+            let Some((limit, activity)) = watch else {
+                return log_end(connection.await);
+            };
+            // hyper's header timer starts once it knows the protocol, and HTTP/2 (h2c) has none
+            // between requests at all: a client that sends nothing, a few bytes that could still
+            // begin the HTTP/2 preface, a header block it never ends (HEADERS without
+            // END_HEADERS), or an HTTP/2 connection it keeps open after its last answer would be
+            // waited for forever. So a connection with no request in flight for `limit` is
+            // dropped (closed), whatever its protocol (issue 9). HTTP/1 has hyper's own timer too.
+            loop {
+                let deadline = activity.idle_deadline(limit);
                 tokio::select! {
                     ended = &mut connection => return log_end(ended),
-                    () = arrived.notified() => {}
-                    () = tokio::time::sleep(limit) => return,
+                    () = tokio::time::sleep_until(deadline) => {
+                        if activity.is_idle_for(limit) {
+                            return;
+                        }
+                    }
                 }
             }
-            log_end(connection.await);
         });
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// What the idle watchdog knows of one connection: its requests in flight, and when the last one
+/// ended (or the connection began). Two atomic operations and a clock read per request.
+#[derive(Debug)]
+struct Activity {
+    born: Instant,
+    in_flight: AtomicUsize,
+    /// Milliseconds from `born` to the end of the latest request.
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    fn new() -> Self {
+        Activity { born: Instant::now(), in_flight: AtomicUsize::new(0), last_ms: AtomicU64::new(0) }
+    }
+
+    fn last(&self) -> Instant {
+        self.born + Duration::from_millis(self.last_ms.load(Ordering::Acquire))
+    }
+
+    /// When the connection will have been idle for `limit`, if nothing happens before: a
+    /// connection with a request in flight is looked at again `limit` from now.
+    fn idle_deadline(&self, limit: Duration) -> Instant {
+        if self.in_flight.load(Ordering::Acquire) > 0 {
+            Instant::now() + limit
+        } else {
+            self.last() + limit
+        }
+    }
+
+    fn is_idle_for(&self, limit: Duration) -> bool {
+        self.in_flight.load(Ordering::Acquire) == 0 && self.last().elapsed() >= limit
+    }
+}
+
+/// A request in flight on a connection, from the moment its head arrived until its answer is
+/// ready (or it is cancelled: the guard is dropped either way).
+struct Busy(Arc<Activity>);
+
+impl Busy {
+    fn enter(activity: Arc<Activity>) -> Self {
+        activity.in_flight.fetch_add(1, Ordering::AcqRel);
+        Busy(activity)
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        let a = &self.0;
+        let ms = u64::try_from(a.born.elapsed().as_millis()).unwrap_or(u64::MAX);
+        a.last_ms.fetch_max(ms, Ordering::AcqRel);
+        a.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 fn log_end<E: std::fmt::Display>(ended: Result<(), E>) {

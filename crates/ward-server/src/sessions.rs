@@ -14,10 +14,10 @@ pub struct CreateSession {
     /// The signed-in user.
     pub subject: String,
     /// Seconds of inactivity after which the session closes (default from config, 30 minutes).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::body::whole_opt")]
     pub idle_timeout: Option<i64>,
     /// Seconds after which the session closes whatever its activity (default from config, 12 hours).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::body::whole_opt")]
     pub absolute_timeout: Option<i64>,
     /// Any JSON object, returned on verify. A `scopes` array in it is checked against the scopes a
     /// verify asks for.

@@ -35,8 +35,11 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
-    /// Opens (creating if missing) and migrates the database file at `path`.
+    /// Opens (creating if missing) and migrates the database file at `path`. The file, its
+    /// `-wal` and its `-shm` are readable by their owner only (0600): they hold every record's
+    /// keyed hash and metadata.
     pub async fn open(path: &str) -> Result<Self, StoreError> {
+        private_files(path)?;
         let opts = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))
             .map_err(|e| StoreError::BadUrl(e.to_string()))?
             .create_if_missing(true)
@@ -57,6 +60,37 @@ impl SqliteStore {
     async fn listen_changes(&self) -> Result<Option<Box<dyn ChangeListener>>, StoreError> {
         Ok(None)
     }
+}
+
+/// Creates the database file as 0600 before SQLite opens it, and narrows an existing file (and
+/// its `-wal` and `-shm`) that others may read to 0600, whatever the umask (issue 9). SQLite
+/// creates `-wal` and `-shm` with the database file's mode. A `:memory:` database, or a path
+/// with URI parameters, is left to SQLite.
+fn private_files(path: &str) -> Result<(), StoreError> {
+    if path.is_empty() || path.starts_with(':') || path.contains('?') {
+        return Ok(());
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let failed = |e: std::io::Error| StoreError::Unavailable(format!("{path}: {e}"));
+        match std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            // A directory that does not exist yet, say: SQLite reports it better.
+            Err(_) => return Ok(()),
+        }
+        for file in [path.to_string(), format!("{path}-wal"), format!("{path}-shm")] {
+            match std::fs::metadata(&file) {
+                Ok(m) if m.permissions().mode() & 0o777 != 0o600 => {
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                        .map_err(failed)?;
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
 }
 
 type Db = sqlx::Sqlite;

@@ -1,142 +1,182 @@
-//! The CLI's side of the HTTP API: `ward key …`, `ward keyring …` and `ward verify`, each one
-//! call of the typed client in `ward-client`, run on a current-thread runtime.
+//! The CLI's side of the HTTP API: one subcommand per resource (`ward key …`, `ward session …`,
+//! `ward verify`, …), each one call of the typed client in `ward-client`, run on a
+//! current-thread runtime.
+//!
+//! Output: human text on stdout; for the commands that create a secret, stdout holds only the
+//! secret (`KEY=$(ward key create …)`) and its metadata goes to stderr. With `--json`, stdout
+//! holds the server's answer as it came, and errors are one JSON object on stderr
+//! ([`output::report`]). Exit codes: 0 done (verify, redeem: valid), 1 invalid (verify, redeem),
+//! 2 error.
 
 use std::future::Future;
 use std::io::Read;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use serde_json::Value;
-use ward_client::keyring::{KeyRing, ListSigningKeys, RotateSigningKeys};
-use ward_client::keys::{CreateKey, CreatedKey, DisableKey, EnableKey, GetKey, Key, ListKeys, RevokeKey};
-use ward_client::verify::{Verdict, Verify};
-use ward_client::{Endpoint, Error, Secret, WardClient};
+use ward_client::{Auth, Endpoint, Secret, WardClient};
+use ward_core::token::{ParsedToken, TokenKind};
 use zeroize::Zeroizing;
 
-/// How to reach the server.
-#[derive(Debug, Clone, clap::Args)]
-pub struct Conn {
-    /// The Ward server's URL.
-    #[arg(long, env = "WARD_SERVER", default_value = "http://127.0.0.1:7878")]
-    pub server: String,
-    /// Print the server's JSON answer instead of text.
-    #[arg(long, global = true)]
+mod admin;
+pub mod duration;
+mod keys;
+mod output;
+mod sessions;
+mod tokens;
+mod verify;
+
+pub use output::report;
+
+/// The server a command talks to when neither `--server`, `WARD_SERVER` nor `ward.toml` names one.
+pub const DEFAULT_SERVER: &str = "http://127.0.0.1:7878";
+
+/// The help heading of the options every command takes.
+const GLOBAL: &str = "Global options";
+
+/// Options of every command that calls a server, given before or after the subcommand.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Global {
+    /// The Ward server's URL, http:// or https:// [default: `server` in ward.toml, else
+    /// http://127.0.0.1:7878]
+    #[arg(long, env = "WARD_SERVER", global = true, value_name = "URL", help_heading = GLOBAL)]
+    pub server: Option<String>,
+    /// A PEM file of the CA certificate(s) to trust for https:// instead of the built-in roots
+    /// (a private CA, or the server's self-signed certificate) [default: `cacert` in ward.toml]
+    #[arg(long, env = "WARD_CACERT", global = true, value_name = "FILE", help_heading = GLOBAL)]
+    pub cacert: Option<PathBuf>,
+    /// JSON output: the server's answer on stdout as it came; errors as one JSON object on stderr
+    #[arg(long, global = true, help_heading = GLOBAL)]
     pub json: bool,
+    /// Config file [default: ./ward.toml if it exists]
+    #[arg(long, env = "WARD_CONFIG", global = true, value_name = "PATH", help_heading = GLOBAL)]
+    pub config: Option<PathBuf>,
 }
 
-/// `ward key …`.
+/// The commands that call a running server.
 #[derive(Debug, clap::Subcommand)]
-pub enum KeyCommand {
-    /// Create an API key; the key is printed once.
-    Create {
-        /// Who the key acts for.
-        #[arg(long)]
-        subject: String,
-        /// A label for people.
-        #[arg(long)]
-        name: Option<String>,
-        /// A scope (repeatable).
-        #[arg(long = "scope")]
-        scopes: Vec<String>,
-        /// Seconds until it expires.
-        #[arg(long)]
-        expires_in: Option<i64>,
-        /// Seconds until it starts working.
-        #[arg(long)]
-        starts_in: Option<i64>,
-        /// How many valid verifies it allows.
-        #[arg(long)]
-        uses: Option<i64>,
-        /// A JSON object returned on verify.
-        #[arg(long)]
-        meta: Option<String>,
-    },
-    /// List keys (metadata only).
-    List {
-        /// Only this subject's keys.
-        #[arg(long)]
-        subject: Option<String>,
-        /// At most this many.
-        #[arg(long)]
-        limit: Option<u32>,
-    },
-    /// Show one key's metadata.
-    Show {
-        /// The key id.
-        id: String,
-    },
-    /// Revoke a key for good.
-    Revoke {
-        /// The key id.
-        id: String,
-        /// logout, compromised, offboarded, password_changed, rotated or admin.
-        #[arg(long, default_value = "admin")]
-        reason: String,
-        /// Free text kept with the revocation.
-        #[arg(long)]
-        note: Option<String>,
-    },
-    /// Disable a key until enabled again.
-    Disable {
-        /// The key id.
-        id: String,
-    },
-    /// Enable a disabled key.
-    Enable {
-        /// The key id.
-        id: String,
-    },
+pub enum ApiCommand {
+    /// Manage API keys: create, list, show, revoke, disable, enable, rotate.
+    #[command(subcommand, visible_alias = "keys")]
+    Key(keys::KeyCommand),
+    /// Manage sessions: create, renew, logout, list, show, revoke.
+    #[command(subcommand, visible_alias = "sessions")]
+    Session(sessions::SessionCommand),
+    /// One-time tokens (password reset, magic links, ...): create, redeem.
+    #[command(subcommand, name = "one-time")]
+    OneTime(tokens::OneTimeCommand),
+    /// Signed access tokens (JWT, PASETO) and refresh tokens: create, refresh, revoke.
+    #[command(subcommand, name = "access-token", visible_alias = "access-tokens")]
+    AccessToken(tokens::AccessTokenCommand),
+    /// OAuth clients: create, show, revoke.
+    #[command(subcommand, visible_alias = "clients")]
+    Client(admin::ClientCommand),
+    /// Revoke everything a subject holds (offboarding).
+    #[command(subcommand, visible_alias = "subjects")]
+    Subject(admin::SubjectCommand),
+    /// Inspect and rotate the signing keys.
+    #[command(subcommand)]
+    Keyring(admin::KeyringCommand),
+    /// Verify a token: exit 0 valid, 1 invalid, 2 error.
+    Verify(verify::VerifyArgs),
+    /// List every reason code with its HTTP status, RFC 6750 error, message and hint.
+    Reasons,
 }
 
-/// `ward keyring …`.
-#[derive(Debug, clap::Subcommand)]
-pub enum KeyringCommand {
-    /// List the signing keys and their states.
-    List,
-    /// Rotate signing keys now (all algorithms, or one).
-    Rotate {
-        /// Only this algorithm's key (`EdDSA`, `ES256`, `RS256`, `v4.public`, `v4.local`).
-        #[arg(long)]
-        alg: Option<String>,
-        /// Sign with the new key at once instead of after the publish lead.
-        #[arg(long)]
-        immediate: bool,
-    },
-}
-
-/// Runs `ward keyring …`.
-pub fn keyring(conn: &Conn, cmd: KeyringCommand) -> Result<ExitCode> {
-    block_on(async {
+/// Runs one API command.
+pub fn run(global: &Global, cmd: ApiCommand) -> Result<ExitCode> {
+    let ctx = Ctx::new(global)?;
+    block_on(async move {
         match cmd {
-            KeyringCommand::List => answer(conn, &ListSigningKeys, print_keyring).await,
-            KeyringCommand::Rotate { alg, immediate } => {
-                answer(conn, &RotateSigningKeys { alg, immediate }, print_keyring).await
-            }
+            ApiCommand::Key(c) => keys::run(&ctx, c).await,
+            ApiCommand::Session(c) => sessions::run(&ctx, c).await,
+            ApiCommand::OneTime(c) => tokens::one_time(&ctx, c).await,
+            ApiCommand::AccessToken(c) => tokens::access_token(&ctx, c).await,
+            ApiCommand::Client(c) => admin::client(&ctx, c).await,
+            ApiCommand::Subject(c) => admin::subject(&ctx, c).await,
+            ApiCommand::Keyring(c) => admin::keyring(&ctx, c).await,
+            ApiCommand::Verify(args) => verify::run(&ctx, args).await,
+            ApiCommand::Reasons => admin::reasons(&ctx).await,
         }
-    })?;
-    Ok(ExitCode::SUCCESS)
+    })
 }
 
-fn print_keyring(ring: KeyRing) {
-    let s = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    for k in &ring.keys {
-        println!(
-            "{:<28} {:<10} {:<9} activates={} retiring={} retired={}",
-            k.kid,
-            k.alg,
-            k.state,
-            s(&k.activates_at),
-            s(&k.retiring_at),
-            s(&k.retired_at)
-        );
+/// What every call needs: where the server is, what to trust, how to print.
+pub struct Ctx {
+    server: String,
+    ca_pem: Option<Vec<u8>>,
+    json: bool,
+}
+
+impl Ctx {
+    /// Resolves the server and CA: flag or environment, then `ward.toml`, then the default.
+    fn new(global: &Global) -> Result<Ctx> {
+        let file = crate::config::read_file(global.config.as_deref())?;
+        let server = global.server.clone().or(file.server).unwrap_or_else(|| DEFAULT_SERVER.to_string());
+        let ca_pem = match global.cacert.clone().or(file.cacert) {
+            Some(path) => Some(
+                std::fs::read(&path)
+                    .with_context(|| format!("reading the CA certificate file {}", path.display()))?,
+            ),
+            None => None,
+        };
+        Ok(Ctx { server, ca_pem, json: global.json })
+    }
+
+    /// A client for the server, holding `WARD_ADMIN_KEY` when the call sends a credential.
+    fn client(&self, auth: Auth) -> Result<WardClient> {
+        let credential = if auth == Auth::Never { None } else { admin_key()?.map(Secret::from) };
+        let mut client = WardClient::new(&self.server, credential)?;
+        if let Some(pem) = &self.ca_pem {
+            client = client.with_ca_pem(pem)?;
+        }
+        Ok(client)
+    }
+
+    /// Makes `call`. With `--json` the answer is printed as the server sent it; otherwise `show`
+    /// prints it. The typed answer is returned either way (verify's exit code needs it).
+    async fn answer<E: Endpoint>(&self, call: &E, show: impl FnOnce(&E::Response)) -> Result<E::Response> {
+        let client = self.client(E::AUTH)?;
+        if self.json {
+            let raw: Value = client.send_as(call).await?;
+            println!("{raw}");
+            serde_json::from_value(raw).context("the server's answer is not what this CLI expects")
+        } else {
+            let typed = client.send(call).await?;
+            show(&typed);
+            Ok(typed)
+        }
     }
 }
 
-fn admin_key() -> Option<Zeroizing<String>> {
-    std::env::var("WARD_ADMIN_KEY").ok().filter(|k| !k.is_empty()).map(Zeroizing::new)
+/// `WARD_ADMIN_KEY`, if set, after a local check of its shape: a damaged key is refused here,
+/// before it is sent anywhere, and no part of it but the prefix and id is ever shown.
+fn admin_key() -> Result<Option<Zeroizing<String>>> {
+    let Some(key) = std::env::var("WARD_ADMIN_KEY").ok().filter(|k| !k.is_empty()).map(Zeroizing::new) else {
+        return Ok(None);
+    };
+    match ParsedToken::parse(&key) {
+        Err(verdict) => {
+            let what = verdict.detail.unwrap_or_else(|| verdict.reason.info().message.to_string());
+            bail!(
+                "WARD_ADMIN_KEY is not a Ward key ({}: {what}); its value is not shown. Set it to \
+                 the whole key, as `ward init` or `ward key create` printed it",
+                verdict.reason.as_str()
+            )
+        }
+        Ok(p) if p.kind != TokenKind::ApiKey => bail!(
+            "WARD_ADMIN_KEY holds a {} (ward_{}_{}_{}…), not an API key",
+            p.kind.noun(),
+            p.env,
+            p.kind.code(),
+            p.id
+        ),
+        Ok(_) => Ok(Some(key)),
+    }
 }
 
-/// Runs one command's call to completion. A current-thread runtime: one call needs no more.
+/// Runs one command's calls to completion. A current-thread runtime: one call needs no more.
 fn block_on<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -145,141 +185,61 @@ fn block_on<T>(work: impl Future<Output = Result<T>>) -> Result<T> {
         .block_on(work)
 }
 
-/// A client for `conn.server`, holding `WARD_ADMIN_KEY` if it is set.
-fn connect(conn: &Conn) -> Result<WardClient> {
-    WardClient::new(&conn.server, admin_key().map(Secret::from)).map_err(explain)
+/// A secret given on the command line, or read from standard input when it is `-` (which keeps
+/// it out of the process list and shell history).
+fn secret_arg(arg: &str) -> Result<Secret> {
+    if arg != "-" {
+        return Ok(Secret::new(arg));
+    }
+    let mut s = Zeroizing::new(String::new());
+    std::io::stdin().read_to_string(&mut s).context("reading the token from standard input")?;
+    let trimmed = s.trim();
+    if trimmed.is_empty() {
+        bail!("standard input held no token");
+    }
+    Ok(Secret::new(trimmed))
 }
 
-/// Makes `call`: prints the server's JSON answer as it came with `--json`, else hands the typed
-/// answer to `show`.
-async fn answer<E: Endpoint>(conn: &Conn, call: &E, show: impl FnOnce(E::Response)) -> Result<()> {
-    let client = connect(conn)?;
-    if conn.json {
-        let raw: Value = client.send_as(call).await.map_err(explain)?;
-        println!("{raw}");
+/// A `--meta`/`--claims`/`--data` argument: a JSON object.
+fn json_object(flag: &str, text: Option<String>) -> Result<Option<Value>> {
+    let Some(text) = text else { return Ok(None) };
+    match serde_json::from_str::<Value>(&text) {
+        Ok(v @ Value::Object(_)) => Ok(Some(v)),
+        Ok(_) => Err(anyhow!("{flag} must be a JSON object, e.g. '{{\"team\": \"billing\"}}'")),
+        Err(e) => Err(anyhow!("{flag} is not JSON: {e}")),
+    }
+}
+
+/// `v`, or `-` when absent.
+fn or_dash(v: Option<&str>) -> &str {
+    v.unwrap_or("-")
+}
+
+/// A list for one line of text: `a,b`, or `-` when empty.
+fn list(v: &[String]) -> String {
+    if v.is_empty() {
+        "-".into()
     } else {
-        show(client.send(call).await.map_err(explain)?);
-    }
-    Ok(())
-}
-
-/// The CLI's wording for a client error: a missing key names the variable to set, and a server's
-/// problem document is shown with its detail and hint on their own lines.
-fn explain(e: Error) -> anyhow::Error {
-    match e {
-        Error::MissingCredential { .. } => {
-            anyhow!("set WARD_ADMIN_KEY to a Ward key with the ward:admin scope")
-        }
-        Error::Http { status, problem } => {
-            let p = problem.map(|p| *p).unwrap_or_default();
-            let s = |v: &Option<String>| v.clone().unwrap_or_default();
-            let mut msg = format!("server answered {status}: {} ({})", s(&p.title), s(&p.reason));
-            for (k, v) in [("detail", s(&p.detail)), ("hint", s(&p.hint))] {
-                if !v.is_empty() {
-                    msg.push_str(&format!("\n  {k}: {v}"));
-                }
-            }
-            anyhow!(msg)
-        }
-        other => anyhow::Error::new(other),
+        v.join(",")
     }
 }
 
-fn print_key(k: &Key) {
-    let or_dash = |v: Option<String>| v.unwrap_or_else(|| "-".into());
-    let scopes = if k.scopes.is_empty() { "-".into() } else { k.scopes.join(",") };
-    println!(
-        "{}  {:<9} subject={} scopes={} expires={} uses_left={} name={}",
-        k.id,
-        k.status,
-        k.subject,
-        scopes,
-        or_dash(k.expires_at.clone()),
-        or_dash(k.remaining_uses.map(|u| u.to_string())),
-        or_dash(k.name.clone())
-    );
+/// How a revocation is given on every `revoke` command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Why {
+    /// Why: logout, compromised, offboarded, password_changed, rotated or admin
+    #[arg(long, default_value = "admin", value_parser = REVOKE_REASONS)]
+    pub reason: String,
+    /// Free text kept with the revocation
+    #[arg(long)]
+    pub note: Option<String>,
 }
 
-/// Runs `ward key …`.
-pub fn key(conn: &Conn, cmd: KeyCommand) -> Result<ExitCode> {
-    let show = |k: Key| print_key(&k);
-    block_on(async {
-        match cmd {
-            KeyCommand::Create { subject, name, scopes, expires_in, starts_in, uses, meta } => {
-                let meta: Option<Value> = meta
-                    .map(|m| serde_json::from_str(&m).context("--meta must be a JSON object"))
-                    .transpose()?;
-                let req =
-                    CreateKey { subject, name, scopes, expires_in, starts_in, uses, meta, refill: None };
-                answer(conn, &req, |created: CreatedKey| {
-                    println!("{}", created.key.expose());
-                    eprintln!("(the key is shown once; Ward keeps only a keyed hash)");
-                    print_key(&created.info);
-                })
-                .await
-            }
-            KeyCommand::List { subject, limit } => {
-                let req = ListKeys { subject, limit, expiring_within: None };
-                answer(conn, &req, |list| list.keys.iter().for_each(print_key)).await
-            }
-            KeyCommand::Show { id } => answer(conn, &GetKey { id }, show).await,
-            KeyCommand::Revoke { id, reason, note } => {
-                answer(conn, &RevokeKey { id, reason: Some(reason), note }, show).await
-            }
-            KeyCommand::Disable { id } => answer(conn, &DisableKey { id }, show).await,
-            KeyCommand::Enable { id } => answer(conn, &EnableKey { id }, show).await,
-        }
-    })?;
+/// The revocation reasons the server accepts.
+const REVOKE_REASONS: [&str; 6] =
+    ["logout", "compromised", "offboarded", "password_changed", "rotated", "admin"];
+
+/// The end of a command that succeeded.
+fn done<T>(_: T) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
-}
-
-/// Runs `ward verify`: exit 0 valid, 1 invalid, 2 when no verdict could be had.
-pub fn verify(conn: &Conn, token: &str, scopes: &[String]) -> Result<ExitCode> {
-    let token = if token == "-" {
-        let mut s = Zeroizing::new(String::new());
-        std::io::stdin().read_to_string(&mut s).context("reading the token from standard input")?;
-        Zeroizing::new(s.trim_end_matches(['\n', '\r']).to_string())
-    } else {
-        Zeroizing::new(token.to_string())
-    };
-    let req = Verify { scopes: scopes.to_vec(), ..Verify::new(token) };
-    let valid = block_on(async {
-        let client = connect(conn)?;
-        if conn.json {
-            let raw: Value = client.send_as(&req).await.map_err(explain)?;
-            println!("{raw}");
-            return Ok(raw.get("valid").and_then(Value::as_bool).unwrap_or(false));
-        }
-        let verdict: Verdict = client.send(&req).await.map_err(explain)?;
-        print_verdict(&verdict);
-        Ok(verdict.valid)
-    })?;
-    Ok(if valid { ExitCode::SUCCESS } else { ExitCode::from(1) })
-}
-
-fn print_verdict(v: &Verdict) {
-    match (v.valid, &v.reason) {
-        (true, _) => {
-            print!("valid");
-            if let Some(k) = &v.key {
-                print!("  ");
-                print_key(k);
-            } else {
-                println!();
-            }
-        }
-        (false, Some(reason)) => {
-            println!("invalid: {reason}: {}", v.message.as_deref().unwrap_or_default());
-            if let Some(d) = &v.detail {
-                println!("  detail: {d}");
-            }
-            if let Some(h) = &v.hint {
-                println!("  hint: {h}");
-            }
-        }
-        (false, None) => {
-            println!("invalid: {}", v.error.as_deref().unwrap_or("invalid_token"));
-            println!("  (set WARD_ADMIN_KEY to a key with ward:verify to see the reason)");
-        }
-    }
 }

@@ -25,6 +25,12 @@ pub struct FileConfig {
     pub listen: Option<String>,
     /// `sqlite://PATH` or `postgres://...`.
     pub store: Option<String>,
+    /// The server the CLI's commands call (`http://…` or `https://…`); `--server` and
+    /// `WARD_SERVER` win over it.
+    pub server: Option<String>,
+    /// A PEM file of the CA the CLI trusts for an `https://` server; `--cacert` and
+    /// `WARD_CACERT` win over it.
+    pub cacert: Option<PathBuf>,
     /// The environment this deployment issues tokens for (`live`, `test`, ...).
     pub env: Option<String>,
     /// Seconds a verified key's record is served from memory (revocations on other nodes apply
@@ -278,16 +284,21 @@ impl Config {
     }
 }
 
-fn read_file(path: Option<&Path>) -> Result<FileConfig> {
+/// Reads `path`, or `./ward.toml` if it exists (defaults if not), and checks its version.
+pub fn read_file(path: Option<&Path>) -> Result<FileConfig> {
     let (path, required) = match path {
         Some(p) => (p.to_path_buf(), true),
         None => (PathBuf::from("ward.toml"), false),
     };
-    match std::fs::read_to_string(&path) {
-        Ok(text) => toml::from_str(&text).with_context(|| format!("reading {}", path.display())),
-        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => Ok(FileConfig::default()),
-        Err(e) => Err(e).with_context(|| format!("reading {}", path.display())),
+    let file: FileConfig = match std::fs::read_to_string(&path) {
+        Ok(text) => toml::from_str(&text).with_context(|| format!("reading {}", path.display()))?,
+        Err(e) if !required && e.kind() == std::io::ErrorKind::NotFound => FileConfig::default(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    if let Some(v) = file.version.filter(|v| *v != CONFIG_VERSION) {
+        bail!("config file version {v} is not supported (this build reads version {CONFIG_VERSION})");
     }
+    Ok(file)
 }
 
 #[cfg(test)]

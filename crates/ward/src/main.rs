@@ -1,12 +1,12 @@
 //! `ward`: a token authority whose every rejection explains itself.
 //!
 //! `ward serve` runs the server (initialising `./ward-data` on first run); the other commands talk
-//! to a running server over HTTP.
+//! to a running server over HTTP or HTTPS (`--server`, `WARD_SERVER` or `server` in `ward.toml`).
 
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod client;
 mod config;
@@ -18,6 +18,8 @@ use config::{Config, Overrides};
 #[derive(Debug, Parser)]
 #[command(name = "ward", version, about)]
 struct Cli {
+    #[command(flatten)]
+    global: client::Global,
     #[command(subcommand)]
     command: Command,
 }
@@ -43,41 +45,42 @@ enum Command {
         #[arg(long, env = "WARD_LOG")]
         log: Option<String>,
     },
-    /// Manage API keys on a running server.
-    Key {
-        #[command(flatten)]
-        conn: client::Conn,
-        #[command(subcommand)]
-        command: client::KeyCommand,
-    },
-    /// Inspect and rotate the signing keys of a running server.
-    Keyring {
-        #[command(flatten)]
-        conn: client::Conn,
-        #[command(subcommand)]
-        command: client::KeyringCommand,
-    },
-    /// Verify a token against a running server: exit 0 valid, 1 invalid, 2 error.
-    Verify {
-        #[command(flatten)]
-        conn: client::Conn,
-        /// The token, or `-` to read it from standard input.
-        token: String,
-        /// A scope the token must carry (repeatable).
-        #[arg(long = "scope")]
-        scopes: Vec<String>,
+    #[command(flatten)]
+    Api(client::ApiCommand),
+    /// Print a shell completion script: `ward completions bash > /etc/bash_completion.d/ward`.
+    Completions {
+        /// The shell
+        shell: clap_complete::Shell,
     },
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return usage_error(&e),
+    };
+    let json = cli.global.json;
     match run(cli) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("ward: {e:#}");
+            client::report(&e, json);
             ExitCode::from(2)
         }
     }
+}
+
+/// A command line clap refused (or `--help`/`--version`): clap's own text, except that under
+/// `--json` a real error is one JSON object on stderr, as every other error is.
+fn usage_error(e: &clap::Error) -> ExitCode {
+    let json = std::env::args_os().skip(1).take_while(|a| a != "--").any(|a| a == "--json");
+    if !e.use_stderr() || !json {
+        let _ = e.print();
+        return ExitCode::from(u8::try_from(e.exit_code()).unwrap_or(2));
+    }
+    let text = e.render().to_string();
+    let message = text.lines().next().unwrap_or_default().trim_start_matches("error: ");
+    eprintln!("{}", serde_json::json!({ "error": message, "usage": true }));
+    ExitCode::from(2)
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -99,19 +102,35 @@ fn run(cli: Cli) -> Result<ExitCode> {
             runtime()?.block_on(serve(cfg))?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Key { conn, command } => client::key(&conn, command),
-        Command::Keyring { conn, command } => client::keyring(&conn, command),
-        Command::Verify { conn, token, scopes } => client::verify(&conn, &token, &scopes),
+        Command::Api(command) => client::run(&cli.global, command),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "ward", &mut script);
+            match std::io::Write::write_all(&mut std::io::stdout(), &script) {
+                // `ward completions bash | head` is not an error.
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e).context("writing the script"),
+                _ => Ok(ExitCode::SUCCESS),
+            }
+        }
     }
 }
 
+/// Tells where the bootstrap admin key is (`admin.key`, 0600, in the data directory). The key
+/// itself goes to stdout only when stdout is a terminal, or as JSON when asked for (`ward init
+/// --json`, for scripts): a service's stdout ends up in its logs (issue 9).
 fn print_admin_key(cfg: &Config, key: &str, json: bool) {
+    let file = setup::admin_key_path(cfg);
     if json {
-        println!("{}", serde_json::json!({ "admin_key": key }));
-    } else {
-        println!("Ward initialised in {}.", cfg.data.display());
-        println!("Admin key (shown once; store it now, e.g. export WARD_ADMIN_KEY=...):");
+        println!("{}", serde_json::json!({ "admin_key": key, "admin_key_file": file }));
+        return;
+    }
+    println!("Ward initialised in {}.", cfg.data.display());
+    println!("The bootstrap admin key is in {} (readable by you only).", file.display());
+    if std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        println!("Admin key (store it now, e.g. export WARD_ADMIN_KEY=...):");
         println!("{key}");
+    } else {
+        println!("Read it from there, e.g. export WARD_ADMIN_KEY=$(cat {}).", file.display());
     }
 }
 

@@ -152,7 +152,16 @@ pub async fn init(cfg: &Config, background: bool) -> Result<Opened> {
         .issue_key(req, &Call::by("system:init"))
         .await
         .map_err(|e| anyhow::anyhow!("issuing the admin key: {e}"))?;
+    // The key's one copy goes to a file only its owner reads, never to the log: service managers
+    // keep stdout, so it is printed only to a terminal (`main.rs`) (issue 9).
+    let key_file = admin_key_path(cfg);
+    write_private(&key_file, format!("{}\n", minted.token.as_str()).as_bytes(), false)?;
     Ok(Opened { engine, admin_key: Some(minted.token), store: cfg.store.clone() })
+}
+
+/// Where the first run leaves the bootstrap admin key: `admin.key` (0600) in the data directory.
+pub fn admin_key_path(cfg: &Config) -> PathBuf {
+    cfg.data.join("admin.key")
 }
 
 /// Opens an existing deployment, or initialises a new one when the data directory has no master

@@ -12,7 +12,7 @@ use ward_signed::Algorithm;
 use crate::extract::{ApiJson, Caller};
 use crate::problem::{ApiError, Problem};
 use crate::routes::keys::RevokeRequest;
-use crate::{AppState, SCOPE_ADMIN};
+use crate::{AppState, SCOPE_ADMIN, SCOPE_ISSUE, SCOPE_REVOKE};
 
 /// How an access token is encoded.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -96,7 +96,7 @@ pub struct CreateAccessToken {
     #[serde(default)]
     pub scopes: Vec<String>,
     /// Seconds of life (default from config, 15 minutes).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::body::whole_opt")]
     pub expires_in: Option<i64>,
     /// `jwt` (default), `paseto` (v4.public) or `paseto-local` (v4.local, only Ward reads it).
     #[serde(default)]
@@ -112,15 +112,15 @@ pub struct CreateAccessToken {
 }
 
 /// Issues a signed access token (and optionally a refresh token), in the OAuth token-answer shape.
-#[utoipa::path(post, path = "/v1/access-tokens", tag = "access-tokens", request_body = CreateAccessToken,
-    security(("bearer" = ["ward:admin"])),
+#[utoipa::path(post, path = "/v1/access-tokens", tag = "access-tokens", operation_id = "createAccessToken", request_body = CreateAccessToken,
+    security(("bearer" = ["ward:issue"])),
     responses((status = 201, body = TokenResponse), (status = 400, body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<CreateAccessToken>,
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
-    caller.require(SCOPE_ADMIN)?;
+    caller.check(SCOPE_ISSUE)?;
     let grant = Grant {
         subject: req.subject,
         audience: req.audience.into_vec(),
@@ -129,6 +129,8 @@ pub async fn create(
         format: req.format.unwrap_or(Format::Jwt).into(),
         client_id: req.client_id,
     };
+    state.engine.check_grant(&grant)?;
+    caller.require(&state, SCOPE_ISSUE).await?;
     let answer = state.engine.issue_access(&grant, req.refresh, &caller.call()).await?;
     Ok((StatusCode::CREATED, Json(answer.into())))
 }
@@ -142,15 +144,15 @@ pub struct RefreshRequest {
 }
 
 /// Exchanges a refresh token (not issued to an OAuth client) for a new pair.
-#[utoipa::path(post, path = "/v1/access-tokens/refresh", tag = "access-tokens", request_body = RefreshRequest,
-    security(("bearer" = ["ward:admin"])),
+#[utoipa::path(post, path = "/v1/access-tokens/refresh", tag = "access-tokens", operation_id = "refreshAccessToken", request_body = RefreshRequest,
+    security(("bearer" = ["ward:issue"])),
     responses((status = 201, body = TokenResponse), (status = 400, description = "The refresh token was refused: the reason says why", body = Problem)))]
 pub async fn refresh(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<RefreshRequest>,
 ) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
-    caller.require(SCOPE_ADMIN)?;
+    caller.require(&state, SCOPE_ISSUE).await?;
     let pair = state.engine.refresh(&req.refresh_token, None, None, &caller.call().context).await?;
     Ok((StatusCode::CREATED, Json(pair.into())))
 }
@@ -168,9 +170,12 @@ pub struct RevokeSigned {
     /// A refresh family to revoke, with every access token minted from it.
     #[serde(default)]
     pub family: Option<String>,
-    /// Why.
-    #[serde(flatten)]
-    pub why: RevokeRequest,
+    /// `logout`, `compromised`, `offboarded`, `password_changed`, `rotated` or `admin` (default).
+    #[serde(default)]
+    pub reason: Option<String>,
+    /// Free text kept with the revocation (at most 1000 characters).
+    #[serde(default)]
+    pub note: Option<String>,
 }
 
 /// What a signed-token revocation reached.
@@ -184,23 +189,27 @@ pub struct RevokedSigned {
 
 /// Revokes signed tokens: one `jti`, or a refresh family. Applies on this node at once and on
 /// every node within a second.
-#[utoipa::path(post, path = "/v1/access-tokens/revoke", tag = "access-tokens", request_body = RevokeSigned,
-    security(("bearer" = ["ward:admin"])),
+#[utoipa::path(post, path = "/v1/access-tokens/revoke", tag = "access-tokens", operation_id = "revokeSignedTokens", request_body = RevokeSigned,
+    security(("bearer" = ["ward:revoke"])),
     responses((status = 200, body = RevokedSigned), (status = 400, body = Problem)))]
 pub async fn revoke(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<RevokeSigned>,
 ) -> Result<Json<RevokedSigned>, ApiError> {
-    caller.require(SCOPE_ADMIN)?;
-    let reason = req.why.reason()?;
+    caller.check(SCOPE_REVOKE)?;
+    // Its own fields, not `#[serde(flatten)] RevokeRequest`: flatten and `deny_unknown_fields`
+    // made a schema (`allOf` of two closed objects) that no body could match.
+    let why = RevokeRequest { reason: req.reason, note: req.note };
+    let reason = why.reason()?;
     let target = match (req.token, req.jti, req.family) {
         (Some(t), None, None) => SignedTarget::Token(t),
         (None, Some(j), None) => SignedTarget::Jti(j),
         (None, None, Some(f)) => SignedTarget::Family(f),
         _ => return Err(ApiError::BadRequest("give exactly one of `token`, `jti` or `family`".into())),
     };
-    let (kind, value) = state.engine.revoke_signed(target, reason, req.why.note, &caller.call()).await?;
+    caller.require(&state, SCOPE_REVOKE).await?;
+    let (kind, value) = state.engine.revoke_signed(target, reason, why.note, &caller.call()).await?;
     Ok(Json(RevokedSigned { kind: kind.as_str(), value }))
 }
 
@@ -248,13 +257,13 @@ pub struct KeyRingView {
 }
 
 /// Lists the signing keys and their states.
-#[utoipa::path(get, path = "/v1/keyring", tag = "keyring", security(("bearer" = ["ward:admin"])),
+#[utoipa::path(get, path = "/v1/keyring", tag = "keyring", operation_id = "listSigningKeys", security(("bearer" = ["ward:admin"])),
     responses((status = 200, body = KeyRingView)))]
 pub async fn keyring_list(
     State(state): State<AppState>,
     caller: Caller,
 ) -> Result<Json<KeyRingView>, ApiError> {
-    caller.require(SCOPE_ADMIN)?;
+    caller.require(&state, SCOPE_ADMIN).await?;
     let keys = state.engine.keyring().await?;
     Ok(Json(KeyRingView { keys: keys.into_iter().map(Into::into).collect() }))
 }
@@ -273,7 +282,7 @@ pub struct RotateKeys {
 }
 
 /// Rotates signing keys now.
-#[utoipa::path(post, path = "/v1/keyring/rotate", tag = "keyring", request_body = RotateKeys,
+#[utoipa::path(post, path = "/v1/keyring/rotate", tag = "keyring", operation_id = "rotateSigningKeys", request_body = RotateKeys,
     security(("bearer" = ["ward:admin"])),
     responses((status = 200, body = KeyRingView), (status = 400, body = Problem), (status = 409, body = Problem)))]
 pub async fn keyring_rotate(
@@ -281,7 +290,7 @@ pub async fn keyring_rotate(
     caller: Caller,
     ApiJson(req): ApiJson<RotateKeys>,
 ) -> Result<Json<KeyRingView>, ApiError> {
-    caller.require(SCOPE_ADMIN)?;
+    caller.check(SCOPE_ADMIN)?;
     let algs = match req.alg.as_deref() {
         None => state.engine.algorithms(),
         Some(name) => {
@@ -292,6 +301,7 @@ pub async fn keyring_rotate(
             vec![alg]
         }
     };
+    caller.require(&state, SCOPE_ADMIN).await?;
     let lead = if req.immediate { 0 } else { state.engine.policy().key_publish_lead };
     for alg in algs {
         state.engine.rotate_signing_key(alg, lead, &caller.call()).await?;

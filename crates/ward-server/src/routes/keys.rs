@@ -12,13 +12,13 @@ use ward_engine::KeyQuery;
 use crate::extract::{ApiJson, Caller, RecordId};
 use crate::keys::{CreateKey, CreatedKey, KeyView};
 use crate::problem::{ApiError, Problem};
-use crate::{AppState, SCOPE_ADMIN};
+use crate::{AppState, SCOPE_ADMIN, SCOPE_ISSUE, SCOPE_REVOKE};
 
 pub use ward_engine::MAX_LIST;
 
 /// Creates an API key. The key is in the answer, and only there.
-#[utoipa::path(post, path = "/v1/keys", tag = "keys", request_body = CreateKey,
-    security(("bearer" = ["ward:admin"])),
+#[utoipa::path(post, path = "/v1/keys", tag = "keys", operation_id = "createKey", request_body = CreateKey,
+    security(("bearer" = ["ward:issue"])),
     responses((status = 201, body = CreatedKey), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 403, body = Problem), (status = 503, body = Problem)))]
 pub async fn create(
@@ -26,14 +26,19 @@ pub async fn create(
     caller: Caller,
     ApiJson(req): ApiJson<CreateKey>,
 ) -> Result<Response, ApiError> {
-    caller.require(SCOPE_ADMIN)?;
-    let (key, minted) = state.engine.issue_key(req.into_engine(), &caller.call()).await?;
+    caller.check(SCOPE_ISSUE)?;
+    caller.may_grant(&req.scopes)?;
+    let req = req.into_engine();
+    req.validate()?;
+    caller.require(&state, SCOPE_ISSUE).await?;
+    let (key, minted) = state.engine.issue_key(req, &caller.call()).await?;
     let view = KeyView::of(&key, state.engine.now());
     Ok((StatusCode::CREATED, Json(CreatedKey { key: &minted.token, view })).into_response())
 }
 
 /// Query of `GET /v1/keys`.
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
     /// Only this subject's keys.
@@ -52,23 +57,25 @@ pub struct KeyList<'a> {
 }
 
 /// Lists keys' metadata, newest first.
-#[utoipa::path(get, path = "/v1/keys", tag = "keys", params(ListQuery), security(("bearer" = ["ward:admin"])),
+#[utoipa::path(get, path = "/v1/keys", tag = "keys", operation_id = "listKeys", params(ListQuery), security(("bearer" = ["ward:admin"])),
     responses((status = 200, body = KeyList), (status = 400, body = Problem), (status = 401, body = Problem)))]
 pub async fn list(
     State(state): State<AppState>,
     caller: Caller,
     query: Result<Query<ListQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
-    caller.require(SCOPE_ADMIN)?;
+    caller.check(SCOPE_ADMIN)?;
     let Query(q) = query.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let query = KeyQuery { subject: q.subject, limit: q.limit, expiring_within: q.expiring_within };
+    query.validate()?;
+    caller.require(&state, SCOPE_ADMIN).await?;
     let keys = state.engine.keys(query).await?;
     let now = state.engine.now();
     Ok(Json(KeyList { keys: keys.iter().map(|k| KeyView::of(k, now)).collect() }).into_response())
 }
 
 /// Shows one key's metadata.
-#[utoipa::path(get, path = "/v1/keys/{id}", tag = "keys", security(("bearer" = ["ward:admin"])),
+#[utoipa::path(get, path = "/v1/keys/{id}", tag = "keys", operation_id = "getKey", security(("bearer" = ["ward:admin"])),
     params(("id" = String, Path, description = "The key id")),
     responses((status = 200, body = KeyView), (status = 404, body = Problem)))]
 pub async fn show(
@@ -76,7 +83,7 @@ pub async fn show(
     caller: Caller,
     RecordId(id): RecordId,
 ) -> Result<Response, ApiError> {
-    caller.require(SCOPE_ADMIN)?;
+    caller.require(&state, SCOPE_ADMIN).await?;
     let key = state.engine.key(&id).await?;
     Ok(Json(KeyView::of(&key, state.engine.now())).into_response())
 }
@@ -110,8 +117,8 @@ impl RevokeRequest {
 }
 
 /// Revokes a key for good. Once this answers 200 the revocation is durable.
-#[utoipa::path(post, path = "/v1/keys/{id}/revoke", tag = "keys", request_body = RevokeRequest,
-    security(("bearer" = ["ward:admin"])), params(("id" = String, Path, description = "The key id")),
+#[utoipa::path(post, path = "/v1/keys/{id}/revoke", tag = "keys", operation_id = "revokeKey", request_body = RevokeRequest,
+    security(("bearer" = ["ward:revoke"])), params(("id" = String, Path, description = "The key id")),
     responses((status = 200, body = KeyView), (status = 400, body = Problem), (status = 404, body = Problem)))]
 pub async fn revoke(
     State(state): State<AppState>,
@@ -119,8 +126,10 @@ pub async fn revoke(
     RecordId(id): RecordId,
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> Result<Response, ApiError> {
-    caller.require(SCOPE_ADMIN)?;
-    let key = state.engine.revoke_key(&id, req.reason()?, req.note, &caller.call()).await?;
+    caller.check(SCOPE_REVOKE)?;
+    let reason = req.reason()?;
+    caller.require(&state, SCOPE_REVOKE).await?;
+    let key = state.engine.revoke_key(&id, reason, req.note, &caller.call()).await?;
     Ok(Json(KeyView::of(&key, state.engine.now())).into_response())
 }
 
@@ -130,13 +139,13 @@ async fn set_disabled(
     id: String,
     disable: bool,
 ) -> Result<Response, ApiError> {
-    caller.require(SCOPE_ADMIN)?;
+    caller.require(&state, SCOPE_REVOKE).await?;
     let key = state.engine.set_key_disabled(&id, disable, &caller.call()).await?;
     Ok(Json(KeyView::of(&key, state.engine.now())).into_response())
 }
 
 /// Disables a key until it is enabled again.
-#[utoipa::path(post, path = "/v1/keys/{id}/disable", tag = "keys", security(("bearer" = ["ward:admin"])),
+#[utoipa::path(post, path = "/v1/keys/{id}/disable", tag = "keys", operation_id = "disableKey", security(("bearer" = ["ward:revoke"])),
     params(("id" = String, Path, description = "The key id")),
     responses((status = 200, body = KeyView), (status = 404, body = Problem)))]
 pub async fn disable(
@@ -148,7 +157,7 @@ pub async fn disable(
 }
 
 /// Enables a disabled key.
-#[utoipa::path(post, path = "/v1/keys/{id}/enable", tag = "keys", security(("bearer" = ["ward:admin"])),
+#[utoipa::path(post, path = "/v1/keys/{id}/enable", tag = "keys", operation_id = "enableKey", security(("bearer" = ["ward:revoke"])),
     params(("id" = String, Path, description = "The key id")),
     responses((status = 200, body = KeyView), (status = 404, body = Problem)))]
 pub async fn enable(
@@ -164,14 +173,14 @@ pub async fn enable(
 #[serde(deny_unknown_fields)]
 pub struct RotateRequest {
     /// Seconds the old key keeps working beside the new one (default 3600, at most 30 days).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::body::whole_opt")]
     pub overlap_seconds: Option<i64>,
 }
 
 /// Rotates a key: a new key with the same subject, scopes, metadata, expiry and limits. The old key
 /// keeps working for the overlap, then answers `superseded`.
-#[utoipa::path(post, path = "/v1/keys/{id}/rotate", tag = "keys", request_body = RotateRequest,
-    security(("bearer" = ["ward:admin"])), params(("id" = String, Path, description = "The key id")),
+#[utoipa::path(post, path = "/v1/keys/{id}/rotate", tag = "keys", operation_id = "rotateKey", request_body = RotateRequest,
+    security(("bearer" = ["ward:issue"])), params(("id" = String, Path, description = "The key id")),
     responses((status = 201, body = CreatedKey), (status = 404, body = Problem), (status = 409, body = Problem)))]
 pub async fn rotate(
     State(state): State<AppState>,
@@ -179,7 +188,11 @@ pub async fn rotate(
     RecordId(id): RecordId,
     ApiJson(req): ApiJson<RotateRequest>,
 ) -> Result<Response, ApiError> {
-    caller.require(SCOPE_ADMIN)?;
+    caller.check(SCOPE_ISSUE)?;
+    // Rotating hands out a new secret for the key's scopes: only a caller that could mint them.
+    let old = state.engine.key(&id).await?;
+    caller.may_grant(&old.scopes)?;
+    caller.require(&state, SCOPE_ISSUE).await?;
     let (new, minted) = state.engine.rotate_key(&id, req.overlap_seconds, &caller.call()).await?;
     let view = KeyView::of(&new, state.engine.now());
     Ok((StatusCode::CREATED, Json(CreatedKey { key: &minted.token, view })).into_response())

@@ -3,8 +3,8 @@
 use axum::extract::State;
 use axum::Json;
 use serde::Serialize;
-use utoipa::{OpenApi, ToSchema};
-use ward_core::Reason;
+use utoipa::ToSchema;
+use ward_core::{Reason, TokenFormat};
 
 use crate::problem::{ApiError, Problem};
 use crate::AppState;
@@ -17,13 +17,13 @@ pub struct Health {
 }
 
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/healthz", tag = "meta", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/healthz", tag = "meta", operation_id = "getHealth", responses((status = 200, body = Health)))]
 pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
 /// Readiness: the store answers too.
-#[utoipa::path(get, path = "/readyz", tag = "meta",
+#[utoipa::path(get, path = "/readyz", tag = "meta", operation_id = "getReadiness",
     responses((status = 200, body = Health), (status = 503, body = Problem)))]
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
     state.engine.ping().await?;
@@ -43,6 +43,21 @@ pub struct ReasonRow {
     pub message: &'static str,
     /// What to do.
     pub hint: &'static str,
+    /// The message and hint for signed formats (`jwt`, `paseto`) where their words differ; the
+    /// verify and introspection answers use the row for the presented token's format.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub formats: Vec<FormatWords>,
+}
+
+/// A reason's words for one token format.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FormatWords {
+    /// `jwt` or `paseto`.
+    pub format: &'static str,
+    /// What it means, for a token of this format.
+    pub message: &'static str,
+    /// What to do, for a token of this format.
+    pub hint: &'static str,
 }
 
 /// Answer of `GET /v1/reasons`.
@@ -53,20 +68,34 @@ pub struct ReasonTable {
 }
 
 /// The reason table: every code Ward can answer with, its status, category, message and hint.
-#[utoipa::path(get, path = "/v1/reasons", tag = "meta", responses((status = 200, body = ReasonTable)))]
+#[utoipa::path(get, path = "/v1/reasons", tag = "meta", operation_id = "listReasons", responses((status = 200, body = ReasonTable)))]
 pub async fn reasons() -> Json<ReasonTable> {
     let reasons = Reason::ALL
         .iter()
         .map(|r| {
             let i = r.info();
-            ReasonRow { code: i.code, status: i.status, error: i.error, message: i.message, hint: i.hint }
+            let formats = TokenFormat::SIGNED
+                .iter()
+                .filter_map(|f| {
+                    r.worded(*f).map(|(message, hint)| FormatWords { format: f.as_str(), message, hint })
+                })
+                .collect();
+            ReasonRow {
+                code: i.code,
+                status: i.status,
+                error: i.error,
+                message: i.message,
+                hint: i.hint,
+                formats,
+            }
         })
         .collect();
     Json(ReasonTable { reasons })
 }
 
-/// The OpenAPI 3.1 document, generated from the handlers.
-#[utoipa::path(get, path = "/openapi.json", tag = "meta", responses((status = 200, description = "OpenAPI document")))]
-pub async fn openapi() -> Json<utoipa::openapi::OpenApi> {
-    Json(crate::openapi::ApiDoc::openapi())
+/// The OpenAPI 3.1 document, generated from the route list, with this deployment's limits.
+#[utoipa::path(get, path = "/openapi.json", tag = "meta", operation_id = "getOpenApi",
+    responses((status = 200, description = "The OpenAPI 3.1 document", content_type = "application/json", body = Object)))]
+pub async fn openapi(State(state): State<AppState>) -> Json<serde_json::Value> {
+    Json(crate::openapi::document(state.engine.policy(), &state.engine.algorithms()))
 }

@@ -1,7 +1,8 @@
 //! The handlers, one file per resource.
 
-use axum::routing::{get, post};
 use axum::Router;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
 use crate::AppState;
 
@@ -15,40 +16,49 @@ pub mod sessions;
 pub mod subjects;
 pub mod verify;
 
-/// Every route of the API.
+/// Every route of the API with its OpenAPI entry: one list, so a route cannot exist without its
+/// document (`openapi::document`). Each `routes!` holds the handlers of one path: utoipa-axum adds
+/// every handler of a call to every path of that call. Only `.routes(routes!(…))` belongs here; a
+/// bare `.route(…)` would be a route without a document entry (a test checks the source).
+pub fn api() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(meta::healthz))
+        .routes(routes!(meta::readyz))
+        .routes(routes!(meta::openapi))
+        .routes(routes!(meta::reasons))
+        .routes(routes!(verify::verify))
+        .routes(routes!(keys::create, keys::list))
+        .routes(routes!(keys::show))
+        .routes(routes!(keys::revoke))
+        .routes(routes!(keys::disable))
+        .routes(routes!(keys::enable))
+        .routes(routes!(keys::rotate))
+        .routes(routes!(sessions::create, sessions::list))
+        .routes(routes!(sessions::renew))
+        .routes(routes!(sessions::logout))
+        .routes(routes!(sessions::show))
+        .routes(routes!(sessions::revoke))
+        .routes(routes!(one_time::create))
+        .routes(routes!(one_time::redeem))
+        .routes(routes!(subjects::revoke))
+        .routes(routes!(clients::create))
+        .routes(routes!(clients::show))
+        .routes(routes!(clients::revoke))
+        .routes(routes!(access::create))
+        .routes(routes!(access::refresh))
+        .routes(routes!(access::revoke))
+        .routes(routes!(access::keyring_list))
+        .routes(routes!(access::keyring_rotate))
+        .routes(routes!(oauth::token))
+        .routes(routes!(oauth::introspect))
+        .routes(routes!(oauth::revoke))
+        .routes(routes!(oauth::jwks))
+        .routes(routes!(oauth::paserk))
+        .routes(routes!(oauth::metadata))
+        .routes(routes!(oauth::metadata_at))
+}
+
+/// Every route of the API, without the document.
 pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/healthz", get(meta::healthz))
-        .route("/readyz", get(meta::readyz))
-        .route("/openapi.json", get(meta::openapi))
-        .route("/v1/reasons", get(meta::reasons))
-        .route("/v1/verify", post(verify::verify))
-        .route("/v1/keys", post(keys::create).get(keys::list))
-        .route("/v1/keys/{id}", get(keys::show))
-        .route("/v1/keys/{id}/revoke", post(keys::revoke))
-        .route("/v1/keys/{id}/disable", post(keys::disable))
-        .route("/v1/keys/{id}/enable", post(keys::enable))
-        .route("/v1/keys/{id}/rotate", post(keys::rotate))
-        .route("/v1/sessions", post(sessions::create).get(sessions::list))
-        .route("/v1/sessions/renew", post(sessions::renew))
-        .route("/v1/sessions/revoke", post(sessions::logout))
-        .route("/v1/sessions/{id}", get(sessions::show))
-        .route("/v1/sessions/{id}/revoke", post(sessions::revoke))
-        .route("/v1/one-time", post(one_time::create))
-        .route("/v1/one-time/redeem", post(one_time::redeem))
-        .route("/v1/subjects/{subject}/revoke", post(subjects::revoke))
-        .route("/v1/clients", post(clients::create))
-        .route("/v1/clients/{id}", get(clients::show))
-        .route("/v1/clients/{id}/revoke", post(clients::revoke))
-        .route("/v1/access-tokens", post(access::create))
-        .route("/v1/access-tokens/refresh", post(access::refresh))
-        .route("/v1/access-tokens/revoke", post(access::revoke))
-        .route("/v1/keyring", get(access::keyring_list))
-        .route("/v1/keyring/rotate", post(access::keyring_rotate))
-        .route("/oauth2/token", post(oauth::token))
-        .route("/oauth2/introspect", post(oauth::introspect))
-        .route("/oauth2/revoke", post(oauth::revoke))
-        .route("/.well-known/jwks.json", get(oauth::jwks))
-        .route("/.well-known/paserk.json", get(oauth::paserk))
-        .route("/.well-known/oauth-authorization-server", get(oauth::metadata))
+    api().split_for_parts().0
 }

@@ -12,13 +12,13 @@ use std::sync::Arc;
 use utoipa::ToSchema;
 
 use ward_core::client::Client;
-use ward_core::{Reason, TokenKind};
-use ward_engine::{Call, Checked, Format, Grant, Introspected, Verified, VerifyOptions};
+use ward_core::Reason;
+use ward_engine::{Call, Checked, ClientRevocation, Format, Grant, Introspected, Presented, Verified};
 
 use ward_engine::ContextSource;
 
-use crate::extract::{Origin, RawBody};
-use crate::problem::{ApiError, OAuthError};
+use crate::extract::{bearer_token, Caller, Origin, RawBody, SubjectPath};
+use crate::problem::{ApiError, OAuthError, Problem};
 use crate::routes::access::TokenResponse;
 use crate::{AppState, SCOPE_VERIFY};
 
@@ -40,8 +40,9 @@ impl Form {
         }
         let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body)
             .map_err(|e| OAuthError::new("invalid_request", format!("the form body does not parse: {e}")))?;
+        // RFC 6749 §3.2: the parameters Ward reads must not repeat; others "MUST" be ignored.
         for (i, (k, _)) in pairs.iter().enumerate() {
-            if pairs.iter().skip(i + 1).any(|(k2, _)| k2 == k) {
+            if KNOWN.contains(&k.as_str()) && pairs.iter().skip(i + 1).any(|(k2, _)| k2 == k) {
                 return Err(OAuthError::new(
                     "invalid_request",
                     format!("parameter `{k}` appears more than once"),
@@ -55,6 +56,19 @@ impl Form {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
     }
 }
+
+/// Every form parameter the OAuth endpoints read.
+const KNOWN: &[&str] = &[
+    "grant_type",
+    "scope",
+    "audience",
+    "resource",
+    "refresh_token",
+    "client_id",
+    "client_secret",
+    "token",
+    "token_type_hint",
+];
 
 fn oauth(e: OAuthError) -> ApiError {
     ApiError::OAuth(e)
@@ -138,9 +152,12 @@ fn requested_scopes(form: &Form, allowed: &[String]) -> Result<Vec<String>, OAut
 }
 
 /// The token endpoint: `client_credentials` and `refresh_token` grants.
-#[utoipa::path(post, path = "/oauth2/token", tag = "oauth",
-    request_body(content_type = "application/x-www-form-urlencoded", description = "grant_type, scope, audience, refresh_token, client_id, client_secret"),
-    responses((status = 200, body = TokenResponse), (status = 400, body = crate::problem::OAuthErrorBody), (status = 401, body = crate::problem::OAuthErrorBody)))]
+#[utoipa::path(post, path = "/oauth2/token", tag = "oauth", operation_id = "oauthToken",
+    security(("client_secret_basic" = []), ()),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "`TokenForm`; without Basic credentials, `client_id` and `client_secret` go in the form (`client_secret_post`)"),
+    responses((status = 200, description = "RFC 6749 §5.1, `Cache-Control: no-store`", body = TokenResponse),
+        (status = 400, description = "RFC 6749 §5.2", body = crate::problem::OAuthErrorBody),
+        (status = 401, description = "`invalid_client`, with `WWW-Authenticate: Basic`", body = crate::problem::OAuthErrorBody)))]
 pub async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -259,20 +276,24 @@ pub struct Introspection {
     pub ward_detail: Option<String>,
 }
 
-/// Whether the introspection caller is authenticated: an OAuth client, or a Ward key with
-/// `ward:verify`. A caller presenting bad credentials is refused rather than treated as anonymous.
-async fn introspection_caller(state: &AppState, headers: &HeaderMap, form: &Form) -> Result<bool, ApiError> {
-    let bearer = headers
-        .get(AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")));
-    if let Some(token) = bearer {
-        let opts = VerifyOptions { kinds: &[TokenKind::ApiKey], ..VerifyOptions::default() };
-        return match state.engine.verify(token.trim(), &opts, &Origin::of(headers)).await {
-            Checked::Valid(Verified::Key { key, .. })
-                if key.scopes.iter().any(|s| s == SCOPE_VERIFY || s == crate::SCOPE_ADMIN) =>
-            {
-                Ok(true)
+/// Who asks an introspection question: a Ward key (with `ward:verify`, told everything) or an
+/// OAuth client (told about its own tokens only).
+enum Asker {
+    Key(Caller),
+    Client(Arc<Client>),
+}
+
+/// The introspection caller. RFC 7662 §2.1 requires authorization, so an anonymous caller is
+/// refused (`invalid_client`), and one presenting bad credentials too — never treated as
+/// anonymous. The Bearer scheme is matched in any case (RFC 9110 §11.1).
+async fn introspection_caller(state: &AppState, headers: &HeaderMap, form: &Form) -> Result<Asker, ApiError> {
+    if let Some(token) = headers.get(AUTHORIZATION).and_then(bearer_token) {
+        let origin = Origin::of(headers);
+        return match state.engine.verify_caller(token, &origin).await {
+            Checked::Valid(Verified::Key { key, .. }) => {
+                let caller = Caller(Some(key), origin);
+                caller.check(SCOPE_VERIFY)?;
+                Ok(Asker::Key(caller))
             }
             Checked::Invalid(v) if v.reason == Reason::Unavailable => {
                 Err(ApiError::Unavailable(v.detail.unwrap_or_default()))
@@ -281,8 +302,11 @@ async fn introspection_caller(state: &AppState, headers: &HeaderMap, form: &Form
         };
     }
     match client_credentials(headers, form).map_err(oauth)? {
-        None => Ok(false),
-        Some(_) => require_client(state, headers, form).await.map(|_| true),
+        None => Err(oauth(OAuthError::new(
+            "invalid_client",
+            "introspection needs client authentication (HTTP Basic or client_id and client_secret) or a Ward key with `ward:verify`",
+        ))),
+        Some(_) => require_client(state, headers, form).await.map(Asker::Client),
     }
 }
 
@@ -302,28 +326,39 @@ fn introspection(i: Introspected) -> Introspection {
     }
 }
 
-/// Token introspection (RFC 7662): `active` for everyone; Ward's reason, message, hint and the
-/// token's claims for authenticated callers.
-#[utoipa::path(post, path = "/oauth2/introspect", tag = "oauth",
-    request_body(content_type = "application/x-www-form-urlencoded", description = "token, token_type_hint"),
-    responses((status = 200, body = Introspection), (status = 400, body = crate::problem::OAuthErrorBody)))]
+/// Token introspection (RFC 7662), for an authorized caller only (§2.1): an OAuth client learns
+/// about its own tokens (`active: false` and nothing more for any other, §2.2 and §4); a Ward key
+/// with `ward:verify` learns about every token, with Ward's reason, message and hint.
+#[utoipa::path(post, path = "/oauth2/introspect", tag = "oauth", operation_id = "oauthIntrospect",
+    security(("client_secret_basic" = []), ("bearer" = ["ward:verify"]), ()),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "`IntrospectForm`; an OAuth client may send `client_id` and `client_secret` in it (`client_secret_post`)"),
+    responses((status = 200, description = "RFC 7662 §2.2", body = Introspection),
+        (status = 400, description = "RFC 6749 §5.2", body = crate::problem::OAuthErrorBody),
+        (status = 401, description = "`invalid_client` (RFC 7662 §2.1: the caller must be authorized)", body = crate::problem::OAuthErrorBody)))]
 pub async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawBody(body): RawBody,
 ) -> Result<Response, ApiError> {
     let form = Form::parse(&headers, &body).map_err(oauth)?;
-    let authenticated = introspection_caller(&state, &headers, &form).await?;
+    let asker = introspection_caller(&state, &headers, &form).await?;
     let token =
         form.get("token").ok_or_else(|| oauth(OAuthError::new("invalid_request", "`token` is required")))?;
-    let answer = match state.engine.introspect(token).await.map(introspection) {
-        Ok(i) if authenticated => Introspection { ward_reason: Some("valid"), ..i },
-        Ok(_) => Introspection { active: true, ..Introspection::default() },
-        Err(v) if v.reason == Reason::Unavailable => {
+    let client = match &asker {
+        Asker::Key(caller) => {
+            caller.require(&state, SCOPE_VERIFY).await?;
+            None
+        }
+        Asker::Client(c) => Some(c.id.as_str()),
+    };
+    let answer = match state.engine.introspect(token, client).await {
+        Ok(i) => Introspection { ward_reason: Some("valid"), ..introspection(i) },
+        Err(Some(v)) if v.reason == Reason::Unavailable => {
             return Err(ApiError::Unavailable(v.detail.unwrap_or_default()))
         }
-        Err(v) if authenticated => {
-            let info = v.reason.info();
+        // Ward's explanation, in the words of the token's format.
+        Err(Some(v)) => {
+            let info = v.reason.info_for(Presented::format_of(token));
             Introspection {
                 active: false,
                 ward_reason: Some(info.code),
@@ -333,16 +368,22 @@ pub async fn introspect(
                 ..Introspection::default()
             }
         }
-        Err(_) => Introspection::default(),
+        // Another client's token, or one Ward cannot attribute to this client: inactive, and
+        // nothing more (RFC 7662 §2.2, §4).
+        Err(None) => Introspection::default(),
     };
     Ok(no_store(Json(answer).into_response()))
 }
 
 /// Token revocation (RFC 7009): a client revokes its own refresh token (and with it the family's
-/// access tokens) or access token. Answers 200 whether or not the token was valid.
-#[utoipa::path(post, path = "/oauth2/revoke", tag = "oauth",
-    request_body(content_type = "application/x-www-form-urlencoded", description = "token, token_type_hint"),
-    responses((status = 200, description = "Revoked, or there was nothing to revoke"), (status = 401, body = crate::problem::OAuthErrorBody)))]
+/// access tokens) or access token. Answers 200 whether or not the token was valid; a valid token
+/// issued to another client is refused (`unauthorized_client`, §2.1) and stays as it was.
+#[utoipa::path(post, path = "/oauth2/revoke", tag = "oauth", operation_id = "oauthRevoke",
+    security(("client_secret_basic" = []), ()),
+    request_body(content_type = "application/x-www-form-urlencoded", description = "`RevokeForm`; `client_id` and `client_secret` may go in it (`client_secret_post`)"),
+    responses((status = 200, description = "Revoked, or there was nothing to revoke (RFC 7009 §2.2)"),
+        (status = 400, description = "RFC 7009 §2.2.1", body = crate::problem::OAuthErrorBody),
+        (status = 401, description = "`invalid_client`, with `WWW-Authenticate: Basic`", body = crate::problem::OAuthErrorBody)))]
 pub async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -352,12 +393,19 @@ pub async fn revoke(
     let client = require_client(&state, &headers, &form).await?;
     let token =
         form.get("token").ok_or_else(|| oauth(OAuthError::new("invalid_request", "`token` is required")))?;
-    state.engine.revoke_for_client(token, &client.id, &client_call(&client, &headers)).await?;
-    Ok(no_store(().into_response()))
+    match state.engine.revoke_for_client(token, &client.id, &client_call(&client, &headers)).await? {
+        ClientRevocation::Revoked | ClientRevocation::Nothing => Ok(no_store(().into_response())),
+        // RFC 7009 §2.1: a token issued to another client is refused, and stays as it was.
+        ClientRevocation::NotYours => Err(oauth(OAuthError::new(
+            "unauthorized_client",
+            "this token was not issued to the authenticated client, so it cannot revoke it",
+        ))),
+    }
 }
 
 /// The JWKS (RFC 7517): public keys that are pending, active or retiring.
-#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "oauth", responses((status = 200, description = "A JWK Set")))]
+#[utoipa::path(get, path = "/.well-known/jwks.json", tag = "oauth", operation_id = "getJwks",
+    responses((status = 200, description = "`JwkSet` (RFC 7517 §5), `Cache-Control: public, max-age=300`"), (status = 503, body = Problem)))]
 pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
     let keys = state.engine.jwks().await?;
     let mut resp = Json(serde_json::json!({ "keys": keys })).into_response();
@@ -368,7 +416,8 @@ pub async fn jwks(State(state): State<AppState>) -> Result<Response, ApiError> {
 }
 
 /// The PASETO v4.public keys, as PASERK `k4.public` strings with their `kid`s.
-#[utoipa::path(get, path = "/.well-known/paserk.json", tag = "oauth", responses((status = 200, description = "PASETO public keys")))]
+#[utoipa::path(get, path = "/.well-known/paserk.json", tag = "oauth", operation_id = "getPaserks",
+    responses((status = 200, description = "`PaserkSet`: the PASETO v4.public keys"), (status = 503, body = Problem)))]
 pub async fn paserk(State(state): State<AppState>) -> Result<Response, ApiError> {
     let keys = state.engine.paserks().await?;
     let mut resp = Json(serde_json::json!({ "keys": keys })).into_response();
@@ -377,9 +426,33 @@ pub async fn paserk(State(state): State<AppState>) -> Result<Response, ApiError>
 }
 
 /// Authorization-server metadata (RFC 8414).
-#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth",
-    responses((status = 200, description = "RFC 8414 metadata")))]
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server", tag = "oauth", operation_id = "getAuthorizationServerMetadata",
+    responses((status = 200, description = "`AuthorizationServerMetadata` (RFC 8414 §3.2)")))]
 pub async fn metadata(State(state): State<AppState>) -> Response {
+    metadata_answer(&state)
+}
+
+/// Authorization-server metadata for an issuer with a path (`https://h/tenant`): RFC 8414 §3.1
+/// puts the well-known segment between the host and the path, so it is served at
+/// `/.well-known/oauth-authorization-server/tenant`. Another path names no issuer here (404).
+#[utoipa::path(get, path = "/.well-known/oauth-authorization-server/{issuer_path}", tag = "oauth", operation_id = "getAuthorizationServerMetadataForPath",
+    params(("issuer_path" = String, Path, description = "The path of Ward's issuer URL, without its leading `/`")),
+    responses((status = 200, description = "`AuthorizationServerMetadata` (RFC 8414 §3.2)"), (status = 404, body = crate::problem::Problem)))]
+pub async fn metadata_at(
+    State(state): State<AppState>,
+    SubjectPath(issuer_path): SubjectPath,
+) -> Result<Response, ApiError> {
+    let issuer = state.engine.issuer();
+    let own = issuer.split_once("://").map_or("", |(_, rest)| rest.split_once('/').map_or("", |(_, p)| p));
+    if own.trim_matches('/') != issuer_path || issuer_path.is_empty() {
+        return Err(ApiError::NotFound(format!(
+            "this Ward's issuer is `{issuer}`; its metadata is not under `{issuer_path}`"
+        )));
+    }
+    Ok(metadata_answer(&state))
+}
+
+fn metadata_answer(state: &AppState) -> Response {
     let issuer = state.engine.issuer();
     let iss = issuer.trim_end_matches('/');
     let mut resp = Json(serde_json::json!({
@@ -389,9 +462,17 @@ pub async fn metadata(State(state): State<AppState>) -> Response {
         "introspection_endpoint": format!("{iss}/oauth2/introspect"),
         "revocation_endpoint": format!("{iss}/oauth2/revoke"),
         "grant_types_supported": ["client_credentials", "refresh_token"],
-        "response_types_supported": [],
+        // RFC 8414 §2 makes `response_types_supported` REQUIRED (non-empty). Ward has no
+        // authorization endpoint, so no response type is really in use; `token` (the value
+        // RFC 7591 §2 pairs with an answer that is a token, and what client-credentials-only
+        // servers publish) satisfies strict clients such as oauth4webapi. No
+        // `authorization_endpoint` is published, so no client can start a flow that needs one.
+        "response_types_supported": ["token"],
+        // Only registered methods (RFC 8414 §2, the IANA "Token Endpoint Authentication
+        // Methods" registry): a Ward key as Bearer at the introspection endpoint is Ward's own
+        // addition and is documented in the OpenAPI document, not here.
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "bearer"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "service_documentation": format!("{iss}/openapi.json"),
     }))

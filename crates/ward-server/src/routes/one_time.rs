@@ -12,19 +12,22 @@ use ward_core::clock::rfc3339;
 
 use crate::onetime::{CreateOneTime, CreatedOneTime, OneTimeView};
 use crate::problem::{verdict_status, ApiError, Problem};
-use crate::{AppState, SCOPE_ADMIN, SCOPE_VERIFY};
+use crate::{AppState, SCOPE_ISSUE, SCOPE_VERIFY};
 
 /// Issues a one-time token (password reset, magic link, email verification, invitation).
-#[utoipa::path(post, path = "/v1/one-time", tag = "one-time", request_body = CreateOneTime,
-    security(("bearer" = ["ward:admin"])),
+#[utoipa::path(post, path = "/v1/one-time", tag = "one-time", operation_id = "createOneTimeToken", request_body = CreateOneTime,
+    security(("bearer" = ["ward:issue"])),
     responses((status = 201, body = CreatedOneTime), (status = 400, body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<CreateOneTime>,
 ) -> Result<(StatusCode, Json<CreatedOneTime>), ApiError> {
-    caller.require(SCOPE_ADMIN)?;
-    let (t, minted) = state.engine.issue_one_time(req.into_engine(), &caller.call()).await?;
+    caller.check(SCOPE_ISSUE)?;
+    let req = req.into_engine();
+    state.engine.check_one_time(&req)?;
+    caller.require(&state, SCOPE_ISSUE).await?;
+    let (t, minted) = state.engine.issue_one_time(req, &caller.call()).await?;
     let answer = CreatedOneTime {
         id: t.id,
         token: minted.token.to_string(),
@@ -65,7 +68,7 @@ pub struct RedeemResponse {
 }
 
 /// Redeems a one-time token, exactly once however many requests race.
-#[utoipa::path(post, path = "/v1/one-time/redeem", tag = "one-time", request_body = RedeemRequest,
+#[utoipa::path(post, path = "/v1/one-time/redeem", tag = "one-time", operation_id = "redeemOneTimeToken", request_body = RedeemRequest,
     security(("bearer" = ["ward:verify"])),
     responses((status = 200, body = RedeemResponse), (status = 400, body = Problem), (status = 503, body = RedeemResponse)))]
 pub async fn redeem(
@@ -73,7 +76,13 @@ pub async fn redeem(
     caller: Caller,
     ApiJson(req): ApiJson<RedeemRequest>,
 ) -> Result<(StatusCode, Json<RedeemResponse>), ApiError> {
-    caller.require(SCOPE_VERIFY)?;
+    // A purpose no token can have is a bad request, not a verdict (and spends nothing).
+    if !ward_core::onetime::valid_purpose(&req.purpose) {
+        return Err(ApiError::BadRequest(
+            "`purpose` must be 1 to 64 lowercase letters, digits, `_`, `-` or `.`".into(),
+        ));
+    }
+    caller.require(&state, SCOPE_VERIFY).await?;
     let token = req.token.as_deref().unwrap_or_default();
     let result = state.engine.redeem(token, &req.purpose, &caller.1).await;
     let (verdict, token) = match result {

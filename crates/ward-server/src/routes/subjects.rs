@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 use crate::extract::{ApiJson, Caller, SubjectPath};
 use crate::problem::{ApiError, Problem};
 use crate::routes::keys::RevokeRequest;
-use crate::{AppState, SCOPE_ADMIN};
+use crate::{AppState, SCOPE_REVOKE};
 
 /// How many tokens of each kind a subject revocation reached.
 #[derive(Debug, Serialize, ToSchema)]
@@ -33,8 +33,8 @@ pub struct SubjectRevoked {
 }
 
 /// Revokes everything a subject holds, of every kind, in one durable step.
-#[utoipa::path(post, path = "/v1/subjects/{subject}/revoke", tag = "subjects", request_body = RevokeRequest,
-    security(("bearer" = ["ward:admin"])), params(("subject" = String, Path, description = "The subject")),
+#[utoipa::path(post, path = "/v1/subjects/{subject}/revoke", tag = "subjects", operation_id = "revokeSubject", request_body = RevokeRequest,
+    security(("bearer" = ["ward:revoke"])), params(("subject" = String, Path, description = "The subject")),
     responses((status = 200, body = SubjectRevoked), (status = 400, body = Problem)))]
 pub async fn revoke(
     State(state): State<AppState>,
@@ -42,8 +42,10 @@ pub async fn revoke(
     SubjectPath(subject): SubjectPath,
     ApiJson(req): ApiJson<RevokeRequest>,
 ) -> Result<Json<SubjectRevoked>, ApiError> {
-    caller.require(SCOPE_ADMIN)?;
-    let n = state.engine.revoke_subject(&subject, req.reason()?, req.note, &caller.call()).await?;
+    caller.check(SCOPE_REVOKE)?;
+    let reason = req.reason()?;
+    caller.require(&state, SCOPE_REVOKE).await?;
+    let n = state.engine.revoke_subject(&subject, reason, req.note, &caller.call()).await?;
     Ok(Json(SubjectRevoked {
         subject,
         revoked: RevokedCounts {

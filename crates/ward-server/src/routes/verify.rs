@@ -17,10 +17,10 @@ use ward_signed::AccessClaims;
 
 use crate::extract::{ApiJson, Caller};
 use crate::keys::KeyView;
-use crate::problem::{verdict_status, ApiError, Problem};
+use crate::problem::{verdict_status, ApiError};
 use crate::sessions::SessionView;
 use crate::{AppState, SCOPE_VERIFY};
-use ward_engine::{Checked, Context, ContextSource, Memo, Verified, VerifyOptions};
+use ward_engine::{Checked, Context, ContextSource, Memo, Presented, Verified, VerifyOptions};
 
 /// Body of `POST /v1/verify`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -33,7 +33,7 @@ pub struct VerifyRequest {
     #[serde(default)]
     pub scopes: Vec<String>,
     /// The end user this token belongs to, as the calling backend saw them.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::body::object_opt")]
     pub context: Option<VerifyContext>,
     /// An audience a signed access token must carry in `aud`.
     #[serde(default)]
@@ -117,14 +117,26 @@ pub struct AccessView<'a> {
     pub claims: &'a AccessClaims,
 }
 
-/// The answer for anonymous callers: the RFC 6750 category only.
+/// The answer for anonymous callers: the RFC 6750 category only. (`deny_unknown_fields` only
+/// closes its schema, so that a full answer is not also an anonymous one.)
 #[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct AnonymousVerifyResponse {
     /// Whether the token is good.
     pub valid: bool,
     /// `invalid_token`, `insufficient_scope` or `temporarily_unavailable`, when not valid.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<&'static str>,
+}
+
+/// Either answer of `POST /v1/verify`, for the document.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum VerifyAnswer<'a> {
+    /// For callers with `ward:verify` (or `ward:admin`).
+    Full(Box<VerifyResponse<'a>>),
+    /// For callers without a key.
+    Anonymous(AnonymousVerifyResponse),
 }
 
 /// The context of a verify: the end user the body names, else the calling backend.
@@ -151,6 +163,11 @@ impl VerifyRequest {
         if let Some(bad) = self.scopes.iter().find(|s| !valid_scope(s)) {
             return Err(ApiError::BadRequest(format!("scope {bad:?} is not a valid scope name")));
         }
+        if let Some(bad) = self.audience.as_deref().filter(|a| !ward_engine::validate::valid_audience(a)) {
+            return Err(ApiError::BadRequest(format!(
+                "audience {bad:?} is not valid: use 1 to 256 printable ASCII characters, no spaces"
+            )));
+        }
         if let Some(ip) = self.context.as_ref().and_then(|c| c.client_ip.as_deref()) {
             ip.parse::<IpAddr>().map_err(|_| {
                 ApiError::BadRequest(format!("`context.client_ip` {ip:?} is not an IP address"))
@@ -161,12 +178,11 @@ impl VerifyRequest {
 }
 
 /// Verifies a token: every rejection names its reason.
-#[utoipa::path(post, path = "/v1/verify", tag = "verify", request_body = VerifyRequest,
+#[utoipa::path(post, path = "/v1/verify", tag = "verify", operation_id = "verifyToken", request_body = VerifyRequest,
     security((), ("bearer" = ["ward:verify"])),
     responses(
-        (status = 200, description = "A verdict (valid or not). Authenticated callers get VerifyResponse, anonymous ones AnonymousVerifyResponse.", body = VerifyResponse),
-        (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 503, description = "The store is unreachable: no verdict", body = VerifyResponse)))]
+        (status = 200, description = "A verdict (valid or not): `VerifyResponse` for a caller with `ward:verify`, `AnonymousVerifyResponse` for one without a key", body = VerifyAnswer),
+        (status = 503, description = "The store is unreachable: no verdict", body = VerifyAnswer)))]
 pub async fn verify(
     State(state): State<AppState>,
     caller: Caller,
@@ -174,12 +190,12 @@ pub async fn verify(
 ) -> Result<Response, ApiError> {
     let full = match caller.0 {
         Some(_) => {
-            caller.require(SCOPE_VERIFY)?;
+            caller.check(SCOPE_VERIFY)?;
             true
         }
         None if state.http.allow_anonymous_verify => false,
         None => {
-            caller.require(SCOPE_VERIFY)?;
+            caller.check(SCOPE_VERIFY)?;
             false
         }
     };
@@ -196,6 +212,11 @@ pub async fn verify(
             )))
         }
     };
+    // The request is accepted: a usage-limited caller key spends its use now (an unlimited one,
+    // the common case, costs nothing here).
+    if full {
+        caller.require(&state, SCOPE_VERIFY).await?;
+    }
     let origin = VerifyOrigin { caller: &caller, body: req.context.as_ref() };
     let opts = VerifyOptions { kinds, scopes: &req.scopes, audience: req.audience.as_deref() };
     let checked = state.engine.verify(token, &opts, &origin).await;
@@ -227,7 +248,12 @@ pub async fn verify(
         }
         Checked::Invalid(v) => (v, None, None, None),
     };
-    let info = verdict.reason.info();
+    // A refusal is explained in the words of the token's format: a JWT is told about its
+    // signature, never about a Ward key's secret.
+    let info = match verdict.reason {
+        Reason::Valid => verdict.reason.info(),
+        r => r.info_for(Presented::format_of(token)),
+    };
     let status = verdict_status(verdict.reason);
     if full {
         let body = VerifyResponse {

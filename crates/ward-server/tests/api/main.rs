@@ -13,7 +13,11 @@ use ward_core::{Reason, TokenKind};
 use ward_testkit::{assert_problem, secret_part, HeaderMap, Method, StatusCode, TestApp, START};
 
 mod lifecycle;
+mod logs;
+mod openapi;
+mod requests;
 mod robustness;
+mod scopes;
 mod signed;
 mod slow_clients;
 
@@ -324,7 +328,7 @@ async fn a_verify_key_gets_full_answers_but_cannot_administer(app: TestApp) {
     let answer = app.call(Method::POST, "/v1/keys", Some(&verifier), Some(json!({ "subject": "x" }))).await;
     assert_problem(&answer, StatusCode::FORBIDDEN, "insufficient_scope");
     let challenge = answer.1["www-authenticate"].to_str().unwrap();
-    assert!(challenge.starts_with("Bearer ") && challenge.contains("ward:admin"), "{challenge}");
+    assert!(challenge.starts_with("Bearer ") && challenge.contains("ward:issue"), "{challenge}");
     let listing = app.call(Method::GET, "/v1/keys", Some(&verifier), None).await;
     assert_problem(&listing, StatusCode::FORBIDDEN, "insufficient_scope");
 }
@@ -337,8 +341,9 @@ async fn admin_endpoints_need_a_valid_admin_key(app: TestApp) {
 
     let unknown = token::mint(&mut rand::rngs::OsRng, "live", TokenKind::ApiKey);
     let bad = app.call(Method::POST, "/v1/keys", Some(&unknown.token), Some(create.clone())).await;
-    // Unauthenticated callers learn the RFC 6750 category, not that the id is unknown.
-    assert_problem(&bad, StatusCode::UNAUTHORIZED, "invalid_token");
+    // Unauthenticated callers learn the RFC 6750 category (in the challenge) and a code from the
+    // reason table that every refused credential shares, not that the id is unknown (issue 9).
+    assert_problem(&bad, StatusCode::UNAUTHORIZED, "credential_refused");
     let challenge = bad.1["www-authenticate"].to_str().unwrap();
     assert!(challenge.starts_with("Bearer ") && challenge.contains("error=\"invalid_token\""), "{challenge}");
 
@@ -351,7 +356,9 @@ async fn admin_endpoints_need_a_valid_admin_key(app: TestApp) {
         .body(axum::body::Body::from(create.to_string()))
         .unwrap();
     let basic = app.send(req).await;
-    assert_problem(&basic, StatusCode::UNAUTHORIZED, "malformed");
+    // Basic is no Bearer credential at all: a challenge without an error code (RFC 6750 §3.1).
+    assert_problem(&basic, StatusCode::UNAUTHORIZED, "missing");
+    assert_eq!(basic.1["www-authenticate"], "Bearer realm=\"ward\"");
     assert_eq!(app.get("/v1/keys").await["keys"].as_array().unwrap().len(), 1, "only the admin key");
 }
 

@@ -16,8 +16,12 @@ ward_testkit::store_tests!(
     another_nodes_revocation_arrives_with_the_next_poll,
     rotated_keys_keep_verifying_until_retired,
     forged_tokens_are_rejected_with_the_right_reason,
+    each_format_is_explained_in_its_own_words,
     client_credentials_and_refresh_through_the_token_endpoint,
-    introspection_tells_everyone_active_and_clients_why,
+    introspection_needs_a_caller_and_tells_a_client_only_of_its_own,
+    introspecting_a_rotated_refresh_token_revokes_nothing,
+    revoking_another_clients_token_is_refused_and_changes_nothing,
+    metadata_for_an_issuer_with_a_path,
     oauth_revocation_and_metadata,
     bad_oauth_requests_get_rfc_6749_errors,
     keys_rotate_on_schedule_and_stay_sealed_at_rest,
@@ -429,43 +433,112 @@ async fn client_credentials_and_refresh_through_the_token_endpoint(app: TestApp)
     assert_eq!((s, v["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_grant")), "{v}");
 }
 
-async fn introspection_tells_everyone_active_and_clients_why(app: TestApp) {
+/// Introspects `token` with a Ward key as `Authorization: <scheme> <key>`.
+async fn introspect_with_key(app: &TestApp, scheme: &str, key: &str, token: &str) -> (StatusCode, Value) {
+    let body = serde_urlencoded::to_string([("token", token)]).unwrap();
+    let req = axum::http::Request::post("/oauth2/introspect")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("authorization", format!("{scheme} {key}"))
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    let (s, _, v) = app.send(req).await;
+    (s, v)
+}
+
+/// RFC 7662 §2.1: introspection needs an authorized caller; §2.2 and §4: a client learns about
+/// its own tokens only; a Ward key with `ward:verify` learns everything, with Ward's reason
+/// (issue 9).
+async fn introspection_needs_a_caller_and_tells_a_client_only_of_its_own(app: TestApp) {
     let (id, secret) = client(&app).await;
+    let (other_id, other_secret) = client(&app).await;
+    let (_, own) =
+        form(&app, "/oauth2/token", Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
+    let own = own["access_token"].as_str().unwrap().to_string();
+    // Minted by an admin for no client: nobody's but Ward's.
     let t = access_token(&app, json!({"subject": "jo", "audience": "api", "scopes": ["read"]})).await;
     let at = t["access_token"].as_str().unwrap();
-    let (s, anon) = form(&app, "/oauth2/introspect", None, &[("token", at)]).await;
+
+    // Anonymous callers are refused, whatever the token.
+    for token in [at, own.as_str(), "garbage"] {
+        let (s, v) = form(&app, "/oauth2/introspect", None, &[("token", token)]).await;
+        assert_eq!((s, v["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")), "{v}");
+    }
+
+    // A client's own token: the claims.
+    let (s, mine) = form(&app, "/oauth2/introspect", Some((&id, &secret)), &[("token", &own)]).await;
     assert_eq!(s, StatusCode::OK);
-    assert_eq!(anon, json!({"active": true}), "anonymous callers learn only `active`");
-    let (_, full) = form(&app, "/oauth2/introspect", Some((&id, &secret)), &[("token", at)]).await;
+    assert_eq!(
+        (mine["active"].as_bool(), mine["client_id"].as_str()),
+        (Some(true), Some(id.as_str())),
+        "{mine}"
+    );
+    // Another client's (or no client's) token: `active: false` and nothing else, active or not.
+    for token in [own.as_str(), at] {
+        let (s, v) =
+            form(&app, "/oauth2/introspect", Some((&other_id, &other_secret)), &[("token", token)]).await;
+        assert_eq!((s, &v), (StatusCode::OK, &json!({"active": false})), "another client's token");
+    }
+    let (_, v) = form(&app, "/oauth2/introspect", Some((&id, &secret)), &[("token", at)]).await;
+    assert_eq!(v, json!({"active": false}), "no client's token");
+
+    // A Ward key with ward:verify gets everything, with Ward's explanation; `BEARER` works too.
+    let (s, full) = introspect_with_key(&app, "BEARER", app.admin_token(), at).await;
+    assert_eq!(s, StatusCode::OK, "{full}");
     assert_eq!(
         (full["active"].as_bool(), full["sub"].as_str(), full["scope"].as_str()),
         (Some(true), Some("jo"), Some("read"))
     );
-
     app.clock.advance(3600);
-    let (_, anon) = form(&app, "/oauth2/introspect", None, &[("token", at)]).await;
-    assert_eq!(anon, json!({"active": false}));
-    let (_, full) = form(&app, "/oauth2/introspect", Some((&id, &secret)), &[("token", at)]).await;
+    let (_, full) = introspect_with_key(&app, "bearer", app.admin_token(), at).await;
     assert_eq!(
         (full["active"].as_bool(), full["ward_reason"].as_str()),
         (Some(false), Some("expired")),
         "{full}"
     );
     assert!(full["ward_hint"].is_string());
-    // A Ward key with ward:verify may introspect too.
-    let (s, _, v) = app
-        .call_raw(
-            Method::POST,
-            "/oauth2/introspect",
-            Some(app.admin_token()),
-            Some("application/x-www-form-urlencoded"),
-            "token=garbage",
-        )
-        .await;
+    for token in [at, own.as_str()] {
+        let (_, v) =
+            form(&app, "/oauth2/introspect", Some((&other_id, &other_secret)), &[("token", token)]).await;
+        assert_eq!(v, json!({"active": false}), "an expired token of another client: still nothing more");
+    }
+    let (s, v) = introspect_with_key(&app, "Bearer", app.admin_token(), "garbage").await;
     assert_eq!((s, v["ward_reason"].as_str()), (StatusCode::OK, Some("malformed")), "{v}");
+    // A key without ward:verify may not; a key that is not valid is refused, never anonymous.
+    let issuer = post(&app, "/v1/keys", json!({"subject": "svc", "scopes": ["ward:issue"]})).await.1;
+    let (s, v) = introspect_with_key(&app, "Bearer", issuer["key"].as_str().unwrap(), at).await;
+    assert_eq!((s, v["reason"].as_str()), (StatusCode::FORBIDDEN, Some("insufficient_scope")), "{v}");
+    let (s, v) = introspect_with_key(&app, "Bearer", "ward_live_ak_nope", at).await;
+    assert_eq!((s, v["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")), "{v}");
     // Bad client credentials are refused, not treated as anonymous.
     let (s, v) = form(&app, "/oauth2/introspect", Some((&id, "ward_live_cs_wrong")), &[("token", at)]).await;
     assert_eq!((s, v["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_client")), "{v}");
+}
+
+/// Introspecting a rotated refresh token says it was exchanged, not that its family was
+/// revoked: nothing was (issue 9).
+async fn introspecting_a_rotated_refresh_token_revokes_nothing(app: TestApp) {
+    let (id, secret) = client(&app).await;
+    let t = access_token(&app, json!({"subject": "jo", "audience": "api", "refresh": true, "client_id": id}))
+        .await;
+    let rt = t["refresh_token"].as_str().unwrap().to_string();
+    let (s, next) = form(
+        &app,
+        "/oauth2/token",
+        Some((&id, &secret)),
+        &[("grant_type", "refresh_token"), ("refresh_token", &rt)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{next}");
+    let (_, v) = introspect_with_key(&app, "Bearer", app.admin_token(), &rt).await;
+    assert_eq!((v["active"].as_bool(), v["ward_reason"].as_str()), (Some(false), Some("superseded")), "{v}");
+    let detail = v["ward_detail"].as_str().unwrap();
+    assert!(!detail.contains("has been revoked") && detail.contains("still live"), "{detail}");
+    // The client sees the same about its own token, and the family still works.
+    let (_, v) = form(&app, "/oauth2/introspect", Some((&id, &secret)), &[("token", &rt)]).await;
+    assert_eq!(v["ward_reason"], "superseded", "{v}");
+    let fresh = next["refresh_token"].as_str().unwrap();
+    let (_, v) = form(&app, "/oauth2/introspect", Some((&id, &secret)), &[("token", fresh)]).await;
+    assert_eq!(v["active"], true, "{v}");
 }
 
 async fn oauth_revocation_and_metadata(app: TestApp) {
@@ -486,6 +559,68 @@ async fn oauth_revocation_and_metadata(app: TestApp) {
     for field in ["token_endpoint", "jwks_uri", "introspection_endpoint", "revocation_endpoint"] {
         assert!(m[field].as_str().unwrap().starts_with(app.engine.issuer()), "{field}: {m}");
     }
+    // RFC 8414 §2: `response_types_supported` is required and not empty; only registered
+    // client authentication methods are listed (`bearer` is not one).
+    assert!(!m["response_types_supported"].as_array().unwrap().is_empty(), "{m}");
+    for list in [
+        "token_endpoint_auth_methods_supported",
+        "introspection_endpoint_auth_methods_supported",
+        "revocation_endpoint_auth_methods_supported",
+    ] {
+        for method in m[list].as_array().unwrap() {
+            assert!(
+                ["client_secret_basic", "client_secret_post"].contains(&method.as_str().unwrap()),
+                "{list}: {m}"
+            );
+        }
+    }
+}
+
+/// RFC 7009 §2.1: a client may revoke only tokens issued to it; another client's is refused
+/// (`unauthorized_client`) and stays valid (issue 9).
+async fn revoking_another_clients_token_is_refused_and_changes_nothing(app: TestApp) {
+    let (id, secret) = client(&app).await;
+    let (thief, thief_secret) = client(&app).await;
+    let (_, t) =
+        form(&app, "/oauth2/token", Some((&id, &secret)), &[("grant_type", "client_credentials")]).await;
+    let at = t["access_token"].as_str().unwrap();
+    let r = access_token(&app, json!({"subject": "jo", "audience": "api", "refresh": true, "client_id": id}))
+        .await;
+    let rt = r["refresh_token"].as_str().unwrap();
+    let admins = access_token(&app, json!({"subject": "jo", "audience": "api"})).await;
+    let admins = admins["access_token"].as_str().unwrap();
+    for token in [at, rt, admins] {
+        let (s, v) = form(&app, "/oauth2/revoke", Some((&thief, &thief_secret)), &[("token", token)]).await;
+        assert_eq!((s, v["error"].as_str()), (StatusCode::BAD_REQUEST, Some("unauthorized_client")), "{v}");
+    }
+    assert_eq!(verify(&app, at, None, &[]).await["reason"], "valid", "the access token still works");
+    assert_eq!(verify(&app, admins, None, &[]).await["reason"], "valid");
+    let (s, v) = form(
+        &app,
+        "/oauth2/token",
+        Some((&id, &secret)),
+        &[("grant_type", "refresh_token"), ("refresh_token", rt)],
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "the refresh token still works: {v}");
+}
+
+/// RFC 8414 §3.1: an issuer with a path has its metadata at the well-known URI with the path
+/// after it (issue 9).
+async fn metadata_for_an_issuer_with_a_path(app: TestApp) {
+    let policy = ward_engine::Policy {
+        issuer: Some("https://auth.example/tenant".into()),
+        ..ward_engine::Policy::default()
+    };
+    let app = TestApp::with_config(app.backend(), policy, ward_server::HttpConfig::default())
+        .await
+        .expect("the same backend");
+    let (s, _, m) = app.call(Method::GET, "/.well-known/oauth-authorization-server/tenant", None, None).await;
+    assert_eq!(s, StatusCode::OK, "{m}");
+    assert_eq!(m["issuer"], "https://auth.example/tenant");
+    assert_eq!(m["token_endpoint"], "https://auth.example/tenant/oauth2/token");
+    let (s, _, _) = app.call(Method::GET, "/.well-known/oauth-authorization-server/other", None, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another path names no issuer here");
 }
 
 async fn bad_oauth_requests_get_rfc_6749_errors(app: TestApp) {
@@ -563,4 +698,87 @@ async fn keys_rotate_on_schedule_and_stay_sealed_at_rest(app: TestApp) {
         let text = String::from_utf8_lossy(&stored).contains(&hex(&secret));
         assert!(!raw && !text, "{alg:?} private key found in the store");
     }
+}
+
+/// A refusal reads in the words of the token's format: a JWT is told about its signature and
+/// its parts, a PASETO token about its version and footer, a Ward token about its secret
+/// (issue 9).
+async fn each_format_is_explained_in_its_own_words(app: TestApp) {
+    let t = access_token(&app, json!({"subject": "ivy", "audience": "api"})).await;
+    let at = t["access_token"].as_str().unwrap();
+    let (header, payload) = segments(at);
+    let sig = B64.decode(at.rsplit('.').next().unwrap()).unwrap();
+    let mut richer = payload.clone();
+    richer["scope"] = json!("admin");
+    let mut jku = header.clone();
+    jku["jku"] = json!("https://attacker.example/jwks.json");
+    let opaque_words = |v: &Value| {
+        let text = format!("{} {}", v["message"], v["hint"]);
+        text.contains("ward_") || text.contains("secret") || text.contains("shape of a Ward token")
+    };
+    let jwts = [
+        ("tampered", jwt(&header, &richer, &sig), "signature"),
+        ("jku", jwt(&jku, &payload, &sig), "JWT"),
+        ("jwe", "eyJhbGciOiJSU0EtT0FFUCIsImVuYyI6IkEyNTZHQ00ifQ.a.b.c.d".to_string(), "JWT"),
+        ("padded", format!("{at}="), "JWT"),
+        ("bearer", format!("Bearer {at}"), "JWT"),
+    ];
+    for (what, token, word) in jwts {
+        let v = verify(&app, &token, None, &[]).await;
+        assert_eq!(v["valid"], false, "{what}: {v}");
+        assert!(!opaque_words(&v), "{what}: a JWT is not explained as a Ward key: {v}");
+        assert!(v["message"].as_str().unwrap().contains(word), "{what}: {v}");
+    }
+    let v = verify(&app, &jwt(&header, &richer, &sig), None, &[]).await;
+    assert_eq!(v["reason"], "tampered");
+    assert!(v["hint"].as_str().unwrap().contains("signature"), "{v}");
+    // Introspection explains in the same words.
+    let form_body = serde_urlencoded::to_string([("token", jwt(&header, &richer, &sig))]).unwrap();
+    let (_, _, i) = app
+        .call_raw(
+            Method::POST,
+            "/oauth2/introspect",
+            Some(app.admin_token()),
+            Some("application/x-www-form-urlencoded"),
+            form_body,
+        )
+        .await;
+    assert!(i["ward_message"].as_str().unwrap().contains("signature"), "{i}");
+
+    // PASETO.
+    let p = access_token(&app, json!({"subject": "ivy", "audience": "api", "format": "paseto"})).await;
+    let pt = p["access_token"].as_str().unwrap();
+    let mut chars: Vec<char> = pt.chars().collect();
+    let at_payload = "v4.public.".len() + 3;
+    chars[at_payload] = if chars[at_payload] == 'A' { 'B' } else { 'A' };
+    let damaged: String = chars.into_iter().collect();
+    for token in [damaged.as_str(), "v2.public.eyJzdWIiOiJ4In0", "v4.public.!!"] {
+        let v = verify(&app, token, None, &[]).await;
+        assert_eq!(v["valid"], false, "{token}: {v}");
+        assert!(!opaque_words(&v), "{token}: a PASETO token is not explained as a Ward key: {v}");
+        assert!(v["message"].as_str().unwrap().contains("PASETO"), "{token}: {v}");
+    }
+
+    // A Ward key keeps the opaque words.
+    let key = post(&app, "/v1/keys", json!({"subject": "u"})).await.1;
+    let key = key["key"].as_str().unwrap();
+    let mut hashed = key[..key.len() - ward_core::token::CHECKSUM_LEN].to_string();
+    let last = hashed.pop().unwrap();
+    hashed.push(if last == 'Q' { 'R' } else { 'Q' });
+    let v = verify(&app, &ward_core::token::with_checksum(&hashed), None, &[]).await;
+    assert_eq!(v["reason"], "tampered", "{v}");
+    assert!(v["message"].as_str().unwrap().contains("secret"), "{v}");
+    let v = verify(&app, "hello", None, &[]).await;
+    assert!(v["hint"].as_str().unwrap().contains("ward_"), "{v}");
+
+    // The reason table serves the words of every format.
+    let (_, _, table) = app.call(Method::GET, "/v1/reasons", None, None).await;
+    let tampered =
+        table["reasons"].as_array().unwrap().iter().find(|r| r["code"] == "tampered").unwrap().clone();
+    let formats: Vec<&str> =
+        tampered["formats"].as_array().unwrap().iter().map(|f| f["format"].as_str().unwrap()).collect();
+    assert_eq!(formats, ["jwt", "paseto"], "{tampered}");
+    let jwt_words = &tampered["formats"][0];
+    let at_words = verify(&app, &jwt(&header, &richer, &sig), None, &[]).await;
+    assert_eq!((&jwt_words["message"], &jwt_words["hint"]), (&at_words["message"], &at_words["hint"]));
 }

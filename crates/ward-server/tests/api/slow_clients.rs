@@ -193,3 +193,92 @@ async fn a_body_that_stops_coming_is_answered_408_after_the_timeout() {
         );
     }
 }
+
+/// The HTTP/2 connection preface and an empty SETTINGS frame: the start of any h2c connection.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00";
+
+/// An HTTP/2 HEADERS frame on stream 1 for `GET /` (HPACK static-table entries 2, 6 and 4),
+/// with `flags` (0x1 END_STREAM, 0x4 END_HEADERS).
+fn h2_get(flags: u8) -> Vec<u8> {
+    vec![0, 0, 3, 0x1, flags, 0, 0, 0, 1, 0x82, 0x86, 0x84]
+}
+
+/// Reads until the connection is closed; returns how long that took from the call. Frames the
+/// server sends on the way (its SETTINGS, an answer, a GOAWAY) are read and dropped. Fails if
+/// the connection is still open after a day of paused time.
+async fn closed_after(c: &mut TcpStream) -> Duration {
+    let started = Instant::now();
+    let mut buf = vec![0u8; 4096];
+    loop {
+        let read = tokio::time::timeout(Duration::from_secs(86_400), c.read(&mut buf)).await;
+        match read.expect("the server never closed the h2c connection") {
+            Ok(0) | Err(_) => return started.elapsed(),
+            Ok(_) => {}
+        }
+    }
+}
+
+/// hyper arms no timer on an HTTP/2 connection between requests: 150 idle h2c connections stayed
+/// open past 65 s (issue 9). The idle watchdog closes one once nothing was in flight for the
+/// limit.
+#[tokio::test]
+async fn an_idle_h2c_connection_is_closed_after_the_timeout() {
+    tokio::time::pause();
+    let addr = serving(Some(Duration::from_secs(30))).await;
+    let mut c = send(addr, H2_PREFACE).await;
+    c.write_all(&h2_get(0x5)).await.unwrap();
+    // The answer comes at once (a HEADERS frame, type 0x1, among the server's first frames).
+    let mut got = Vec::new();
+    let mut buf = vec![0u8; 4096];
+    while let Ok(Ok(n)) = tokio::time::timeout(Duration::from_millis(500), c.read(&mut buf)).await {
+        assert!(n > 0, "closed before answering");
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(got.len() > 9, "the server answered over HTTP/2: {got:?}");
+    let waited = closed_after(&mut c).await + Duration::from_millis(500);
+    assert!(
+        waited >= Duration::from_secs(30) && waited <= Duration::from_secs(32),
+        "closed {waited:?} after its answer"
+    );
+}
+
+/// A header block that never ends (HEADERS without END_HEADERS, no CONTINUATION) is no request
+/// yet: it holds the connection only until the limit.
+#[tokio::test]
+async fn an_h2c_header_block_that_never_ends_is_cut_off_after_the_timeout() {
+    tokio::time::pause();
+    let addr = serving(Some(Duration::from_secs(30))).await;
+    let mut c = send(addr, H2_PREFACE).await;
+    c.write_all(&h2_get(0x1)).await.unwrap();
+    let waited = closed_after(&mut c).await;
+    assert!(
+        waited >= Duration::from_secs(29) && waited <= Duration::from_secs(32),
+        "cut off after {waited:?}"
+    );
+}
+
+/// An h2c request whose handler takes longer than the limit is not cut off: it is in flight.
+#[tokio::test]
+async fn an_h2c_request_in_progress_is_not_cut_off() {
+    tokio::time::pause();
+    let addr = serving(Some(Duration::from_secs(30))).await;
+    let mut c = send(addr, H2_PREFACE).await;
+    // `GET /slow`: :method GET, :scheme http, then :path as a literal without indexing (0x04,
+    // name index 4, 5 bytes).
+    let mut block = vec![0x82, 0x86, 0x04, 5];
+    block.extend_from_slice(b"/slow");
+    let len = u8::try_from(block.len()).unwrap();
+    let mut frame = vec![0, 0, len, 0x1, 0x5, 0, 0, 0, 1];
+    frame.extend_from_slice(&block);
+    c.write_all(&frame).await.unwrap();
+    let started = Instant::now();
+    let mut buf = vec![0u8; 4096];
+    let mut got = Vec::new();
+    // Read until the DATA frame with "done" arrives.
+    while !got.windows(4).any(|w| w == b"done") {
+        let n = tokio::time::timeout(Duration::from_secs(86_400), c.read(&mut buf)).await.unwrap().unwrap();
+        assert!(n > 0, "closed after {:?} with the request in flight", started.elapsed());
+        got.extend_from_slice(&buf[..n]);
+    }
+    assert!(started.elapsed() >= Duration::from_secs(45));
+}
