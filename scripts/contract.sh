@@ -2,7 +2,10 @@
 # The OpenAPI contract, checked against a live server (issue 9):
 #
 #   1. `openapi-spec-validator` validates GET /openapi.json (OpenAPI 3.1);
-#   2. Schemathesis runs every check (`--checks all`) against `ward serve`, once with the bootstrap
+#   2. the strict `oauth4webapi` client (npm) drives the OAuth endpoints (discovery, both client
+#      authentication methods, RFC 9068 validation of the JWT from the JWKS, introspection,
+#      revocation: crates/ward/tests/interop/oauth4webapi/check.mjs);
+#   3. Schemathesis runs every check (`--checks all`) against `ward serve`, once with the bootstrap
 #      admin key as the Bearer caller and once anonymously, and fails on any finding.
 #
 # Builds the `ward` binary (debug profile by default), starts it on a loopback port with a fresh
@@ -82,6 +85,12 @@ fi
 echo "== openapi-spec-validator"
 curl -fsS --max-time 5 "$url/openapi.json" >"$work/openapi.json"
 openapi-spec-validator "$work/openapi.json"
+
+echo "== oauth4webapi (npm): discovery, client credentials, RFC 9068 validation, introspection, revocation"
+o4w="$work/oauth4webapi"
+cp -r crates/ward/tests/interop/oauth4webapi "$o4w"
+(cd "$o4w" && npm install --no-audit --no-fund --silent)
+node "$o4w/check.mjs" "$url" "$admin"
 
 seed=()
 [ -n "$SEED" ] && seed=(--seed "$SEED")
