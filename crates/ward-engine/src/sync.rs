@@ -84,7 +84,16 @@ impl Engine {
     /// changes were applied. The background task calls it every `sync_interval` and after every
     /// reconnect; tests call it to apply other engines' writes without waiting.
     pub async fn sync(&self) -> Result<usize, EngineError> {
+        self.sync_from(false).await
+    }
+
+    /// [`Engine::sync`]; from the background task (`background`), nothing while the feed is paused
+    /// (checked under the position lock, so no read that began before a pause applies after it).
+    async fn sync_from(&self, background: bool) -> Result<usize, EngineError> {
         let mut pos = self.0.follower.position.lock().await;
+        if background && self.feed_paused() {
+            return Ok(0);
+        }
         let mut applied = 0;
         loop {
             let batch = self.0.store.changes_after(pos.applied, BATCH).await?;
@@ -112,10 +121,17 @@ impl Engine {
         }
     }
 
+    /// The background task's read of the feed.
+    async fn background_sync(&self) {
+        if let Err(e) = self.sync_from(true).await {
+            tracing::warn!(error = %e, "could not read the change feed; will retry");
+        }
+    }
+
     /// Applies one notified change.
     async fn notified(&self, c: Change) -> Result<(), EngineError> {
         let mut pos = self.0.follower.position.lock().await;
-        if pos.is_new(c.seq) {
+        if pos.is_new(c.seq) && !self.feed_paused() {
             self.apply(&c).await?;
             pos.seen.insert(c.seq);
             pos.advance();
@@ -160,7 +176,10 @@ impl Engine {
     #[doc(hidden)]
     pub async fn set_feed_paused(&self, paused: bool) {
         self.0.follower.paused.store(paused, Ordering::SeqCst);
-        if !paused {
+        if paused {
+            // A read or notification already under way finishes before this returns.
+            drop(self.0.follower.position.lock().await);
+        } else {
             self.caught_up().await;
         }
     }
@@ -185,7 +204,7 @@ impl Engine {
             };
             if listener.is_some() {
                 // Whatever committed before the listener started is read, not heard.
-                self.caught_up().await;
+                self.background_sync().await;
             }
             loop {
                 let next = async {
@@ -197,19 +216,16 @@ impl Engine {
                 tokio::select! {
                     _ = stop.changed() => return,
                     _ = tick.tick() => {
-                        if !self.feed_paused() {
-                            self.caught_up().await;
-                        }
+                        self.background_sync().await;
                     }
                     heard = next => match heard {
-                        Some(Ok(Some(change))) if !self.feed_paused() => {
+                        Some(Ok(Some(change))) => {
                             if let Err(e) = self.notified(change).await {
                                 tracing::warn!(error = %e, "could not apply a change; the next read retries");
                             }
                         }
                         // The connection dropped: notifications meanwhile are lost; read them.
-                        Some(Ok(None)) if !self.feed_paused() => self.caught_up().await,
-                        Some(Ok(_)) => {}
+                        Some(Ok(None)) => self.background_sync().await,
                         Some(Err(e)) => {
                             tracing::warn!(error = %e, "change listener failed; reconnecting");
                             tokio::select! {
