@@ -559,6 +559,19 @@ fn the_readme_quick_start_runs_as_written() {
     assert!(text.contains("carol") && text.contains("checksum_mismatch"), "{text}{errors}");
 }
 
+/// Runs `ward serve` on `data` and `store`, which must refuse to start (exit 2); returns its stderr.
+fn refused_serve(data: &Path, store: &str) -> String {
+    let refused = Command::new(WARD)
+        .args(["serve", "--data"])
+        .arg(data)
+        .args(["--store", store, "--listen", &format!("127.0.0.1:{}", free_port())])
+        .env_remove("WARD_ADMIN_KEY")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2), "serve was expected to refuse");
+    String::from_utf8_lossy(&refused.stderr).into_owned()
+}
+
 /// Issue #8, many nodes: a data directory remembers its store, so `serve --data DIR` finds a
 /// PostgreSQL deployment without `--store`; pointed at another store it refuses, creating no
 /// deployment there; a second node with the deployment's `master.key` serves the same issuer (a
@@ -587,15 +600,7 @@ fn a_data_directory_remembers_its_deployment_and_nodes_share_it() {
     assert_eq!((s, v["reason"].as_str()), (200, Some("valid")), "{v}");
 
     // Pointed at another store: refused before anything is written there.
-    let refused = Command::new(WARD)
-        .args(["serve", "--data"])
-        .arg(one.path().join("data"))
-        .args(["--store", &other.url, "--listen", &format!("127.0.0.1:{}", free_port())])
-        .env_remove("WARD_ADMIN_KEY")
-        .output()
-        .unwrap();
-    assert_eq!(refused.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&refused.stderr);
+    let err = refused_serve(&one.path().join("data"), &other.url);
     assert!(err.contains("belongs to deployment") && err.contains("nothing was written"), "{err}");
     let untouched = rt.block_on(async {
         let store = ward_store::open(&other.url).await.unwrap();
@@ -622,15 +627,7 @@ fn a_data_directory_remembers_its_deployment_and_nodes_share_it() {
     let wrong = tempfile::tempdir().unwrap();
     std::fs::create_dir(wrong.path().join("data")).unwrap();
     std::fs::copy(stranger.path().join("data/master.key"), wrong.path().join("data/master.key")).unwrap();
-    let refused = Command::new(WARD)
-        .args(["serve", "--data"])
-        .arg(wrong.path().join("data"))
-        .args(["--store", &db.url, "--listen", &format!("127.0.0.1:{}", free_port())])
-        .env_remove("WARD_ADMIN_KEY")
-        .output()
-        .unwrap();
-    assert_eq!(refused.status.code(), Some(2));
-    let err = String::from_utf8_lossy(&refused.stderr);
+    let err = refused_serve(&wrong.path().join("data"), &db.url);
     assert!(err.contains("master key") && err.contains("nothing was written"), "{err}");
 }
 
