@@ -30,6 +30,8 @@ fn bench(c: &mut Criterion) {
         superseded: None,
         refill: None,
         last_used_at: None,
+        allowed_ips: Vec::new(),
+        ratelimits: Vec::new(),
     };
     let required = vec!["read".to_string()];
     let tok: &str = &minted.token;

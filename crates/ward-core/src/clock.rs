@@ -10,6 +10,12 @@ pub type UnixTime = i64;
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// The current time in seconds since the Unix epoch.
     fn now(&self) -> UnixTime;
+
+    /// The current time in milliseconds since the Unix epoch, for rate limits that refill
+    /// faster than once a second. A clock that only knows seconds gives whole seconds.
+    fn now_millis(&self) -> i64 {
+        self.now().saturating_mul(1000)
+    }
 }
 
 /// The operating system's clock.
@@ -21,6 +27,13 @@ impl Clock for SystemClock {
         match SystemTime::now().duration_since(UNIX_EPOCH) {
             Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
             // A clock set before 1970 is a broken host; report the epoch rather than panic.
+            Err(_) => 0,
+        }
+    }
+
+    fn now_millis(&self) -> i64 {
+        match SystemTime::now().duration_since(UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_millis()).unwrap_or(i64::MAX),
             Err(_) => 0,
         }
     }

@@ -45,6 +45,10 @@ pub struct ApiKey {
     pub refill: Option<Refill>,
     /// The last valid use, as of the last write-behind flush.
     pub last_used_at: Option<UnixTime>,
+    /// The client networks the key may be used from; empty: anywhere (sender binding).
+    pub allowed_ips: Vec<ipnet::IpNet>,
+    /// Named rate limits a verify can apply to the key (`ratelimit.name`).
+    pub ratelimits: Vec<crate::guard::NamedLimit>,
 }
 
 /// Resets a key's remaining uses to `amount` every `interval` seconds.
@@ -171,6 +175,8 @@ mod tests {
             superseded: None,
             refill: None,
             last_used_at: None,
+            allowed_ips: Vec::new(),
+            ratelimits: Vec::new(),
         }
     }
 

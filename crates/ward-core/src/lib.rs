@@ -15,6 +15,7 @@
 pub mod client;
 pub mod clock;
 pub mod deny;
+pub mod guard;
 pub mod key;
 pub mod keyring;
 pub mod lifecycle;

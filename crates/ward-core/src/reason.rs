@@ -60,6 +60,15 @@ pub enum Reason {
     /// The caller's own credential (its Ward key) was refused. The caller is not authenticated,
     /// so it is not told why: that could tell it which key ids exist.
     CredentialRefused,
+    /// A single-use value (a nonce, a DPoP proof, a TOTP code) was presented a second time.
+    Replayed,
+    /// The token is bound to something this request does not show: a DPoP key, a request
+    /// (method and URL), or a set of client addresses.
+    BindingMismatch,
+    /// Too many requests (or too many failures) from this caller, key, subject or address.
+    RateLimited,
+    /// The DPoP proof must carry the server's current nonce (RFC 9449 §8, §9).
+    NonceRequired,
 }
 
 /// The format a presented token has, or most resembles: it decides the words of the
@@ -132,6 +141,10 @@ impl Reason {
         Reason::WrongIssuer,
         Reason::RefreshReuse,
         Reason::CredentialRefused,
+        Reason::Replayed,
+        Reason::BindingMismatch,
+        Reason::RateLimited,
+        Reason::NonceRequired,
     ];
 
     /// The full row for this reason.
@@ -315,6 +328,42 @@ impl Reason {
                        that would reveal which keys exist; an operator finds the reason in Ward's \
                        event log.",
             },
+            Reason::Replayed => ReasonInfo {
+                code: "replayed",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "This value was already used: a nonce, a DPoP proof or a code is accepted \
+                          exactly once.",
+                hint: "Make a fresh one for every request (a new nonce, a new DPoP proof with a new \
+                       `jti`). If the client did not send it twice, someone replayed an intercepted \
+                       request.",
+            },
+            Reason::BindingMismatch => ReasonInfo {
+                code: "binding_mismatch",
+                status: 401,
+                error: INVALID_TOKEN,
+                message: "The token is bound to a key, a request or client addresses that this \
+                          request does not match.",
+                hint: "Send the token with a DPoP proof signed by the key it was issued to, made for \
+                       this request's method and URL, or from an address the key allows. The detail \
+                       names what differs.",
+            },
+            Reason::RateLimited => ReasonInfo {
+                code: "rate_limited",
+                status: 429,
+                error: Some("temporarily_unavailable"),
+                message: "Too many requests, or too many failed attempts, in a short time.",
+                hint: "Wait until the time in `Retry-After`, then try again more slowly. Many failed \
+                       guesses from one address lock it out for a while, longer each time.",
+            },
+            Reason::NonceRequired => ReasonInfo {
+                code: "nonce_required",
+                status: 401,
+                error: Some("use_dpop_nonce"),
+                message: "The DPoP proof must carry the server's current nonce.",
+                hint: "Take the nonce from the `DPoP-Nonce` header of this answer, put it in the \
+                       proof's `nonce` claim and send the request again (RFC 9449 §8).",
+            },
         }
     }
 
@@ -493,6 +542,10 @@ mod tests {
                 "wrong_issuer",
                 "refresh_reuse",
                 "credential_refused",
+                "replayed",
+                "binding_mismatch",
+                "rate_limited",
+                "nonce_required",
             ]
         );
     }

@@ -84,6 +84,12 @@ impl MasterKey {
         self.derive("ward/v1/deployment-check")
     }
 
+    /// The key that authenticates the nonces Ward hands out (server nonces, DPoP nonces), so
+    /// they need no storage until they are spent.
+    pub fn nonce_hasher(&self) -> SecretHasher {
+        SecretHasher::with_pepper(self.derive("ward/v1/nonce-mac"))
+    }
+
     /// The keyed hasher for token secrets.
     pub fn token_hasher(&self) -> SecretHasher {
         SecretHasher::with_pepper(self.derive("ward/v1/token-pepper"))

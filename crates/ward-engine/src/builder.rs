@@ -149,6 +149,11 @@ impl EngineBuilder {
         let engine = Engine(Arc::new(Inner {
             hasher: self.master.token_hasher(),
             sealer: self.master.key_sealer(),
+            nonces: self.master.nonce_hasher(),
+            limits: crate::guard::NamedLimits::new(Box::new(crate::guard::GovernorBackend::new(
+                self.clock.clone(),
+            ))),
+            throttle: crate::guard::Throttle::new(self.policy.guard.throttle.clone()),
             cache: Records::new(self.policy.cache_capacity, self.policy.cache_ttl),
             activity: Activity::default(),
             keyring: crate::keyring::KeyRing::default(),

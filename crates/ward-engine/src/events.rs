@@ -39,11 +39,17 @@ pub enum EventKind {
     SubjectRevoked,
     /// A presented token (or client secret) was refused.
     VerifyFailed,
+    /// A nonce, client nonce or DPoP proof was refused (`replayed`, expired, forged, ...).
+    ReplayRefused,
+    /// A request was refused by a rate limit, or an address was locked out after failed guesses.
+    RateLimited,
+    /// A subject's named rate limits were set or removed.
+    SubjectLimitsChanged,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 11] = [
+    pub const ALL: [EventKind; 14] = [
         EventKind::Issued,
         EventKind::Renewed,
         EventKind::Rotated,
@@ -55,6 +61,9 @@ impl EventKind {
         EventKind::KeyRingChanged,
         EventKind::SubjectRevoked,
         EventKind::VerifyFailed,
+        EventKind::ReplayRefused,
+        EventKind::RateLimited,
+        EventKind::SubjectLimitsChanged,
     ];
 
     /// The stable name.
@@ -71,6 +80,9 @@ impl EventKind {
             EventKind::KeyRingChanged => "keyring_changed",
             EventKind::SubjectRevoked => "subject_revoked",
             EventKind::VerifyFailed => "verify_failed",
+            EventKind::ReplayRefused => "replay_refused",
+            EventKind::RateLimited => "rate_limited",
+            EventKind::SubjectLimitsChanged => "subject_limits_changed",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! API keys: issue, read, list, revoke, disable, enable and rotate.
 
+use ward_core::guard::{validate_limits, NamedLimit, MAX_ALLOWED_NETWORKS};
 use ward_core::key::Refill;
 use ward_core::token::NewToken;
 use ward_core::{ApiKey, Revocation, RevokeReason, TokenKind};
@@ -32,6 +33,10 @@ pub struct NewKey {
     pub meta: Option<serde_json::Value>,
     /// Reset the remaining uses to `amount` every `interval` seconds: `(interval, amount)`.
     pub refill: Option<(i64, i64)>,
+    /// The client networks the key may be used from; anywhere, if empty.
+    pub allowed_ips: Vec<ward_core::guard::IpNet>,
+    /// Named rate limits a verify can apply (`ratelimit.name`).
+    pub ratelimits: Vec<NamedLimit>,
 }
 
 impl NewKey {
@@ -60,6 +65,12 @@ impl NewKey {
                 ));
             }
         }
+        if self.allowed_ips.len() > MAX_ALLOWED_NETWORKS {
+            return Err(EngineError::Invalid(format!(
+                "`allowed_ips` may hold at most {MAX_ALLOWED_NETWORKS} networks"
+            )));
+        }
+        validate_limits(&self.ratelimits).map_err(EngineError::Invalid)?;
         check_object("meta", self.meta.as_ref())
     }
 }
@@ -137,6 +148,8 @@ impl Engine {
                 expires_at: req.expires_in.map(|s| now + s),
                 not_before: req.starts_in.filter(|s| *s > 0).map(|s| now + s),
                 remaining_uses: req.uses.or(req.refill.map(|r| r.1)),
+                allowed_ips: req.allowed_ips.clone(),
+                ratelimits: req.ratelimits.clone(),
                 disabled_at: None,
                 revoked: None,
                 superseded: None,

@@ -32,12 +32,14 @@ pub mod credential;
 mod deny;
 mod error;
 pub mod events;
+pub mod guard;
 pub mod keyring;
 pub mod keys;
 pub mod maintenance;
 pub mod onetime;
 mod policy;
 pub mod presented;
+pub mod replay;
 pub mod sessions;
 pub mod subjects;
 pub mod sync;
@@ -58,7 +60,7 @@ pub use onetime::NewOneTime;
 pub use policy::{Policy, DEFAULT_ROTATION_OVERLAP, MAX_ROTATION_OVERLAP};
 pub use presented::Presented;
 pub use sessions::NewSession;
-pub use verify::{Checked, Verified, VerifyOptions, VERIFIABLE};
+pub use verify::{Checked, LimitAsk, Verification, Verified, VerifyOptions, VERIFIABLE};
 pub use ward_store::SubjectRevocation;
 
 /// The engine: cheap to clone, shared by every request.
@@ -80,6 +82,9 @@ pub(crate) struct Inner {
     pub(crate) deny: deny::DenyCache,
     pub(crate) events: events::Events,
     pub(crate) follower: sync::Follower,
+    pub(crate) limits: guard::NamedLimits,
+    pub(crate) throttle: guard::Throttle,
+    pub(crate) nonces: SecretHasher,
     pub(crate) tasks: Mutex<Vec<tokio::task::JoinHandle<()>>>,
     pub(crate) stop: tokio::sync::watch::Sender<bool>,
 }

@@ -38,6 +38,9 @@ impl Engine {
             self.0.cache.forget_gone();
         }
         self.0.deny.prune(now);
+        // In-memory guard state that has nothing left to remember.
+        self.0.throttle.prune(now);
+        self.0.limits.backend.prune();
         Ok(stats)
     }
 }

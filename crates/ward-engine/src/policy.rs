@@ -73,6 +73,8 @@ pub struct Policy {
     /// How many events each subscriber's queue holds before further events are dropped (and
     /// counted).
     pub event_queue: usize,
+    /// Replay defense, DPoP and the failure throttle.
+    pub guard: crate::guard::GuardPolicy,
 }
 
 impl Default for Policy {
@@ -104,6 +106,7 @@ impl Default for Policy {
             key_rotation_interval: 30 * 86_400,
             key_publish_lead: 3600,
             event_queue: 10_000,
+            guard: crate::guard::GuardPolicy::default(),
         }
     }
 }
@@ -112,6 +115,9 @@ impl Policy {
     /// Checks that the settings make sense together.
     pub fn validate(&self) -> Result<(), EngineError> {
         let bad = |m: String| Err(EngineError::Invalid(m));
+        if let Err(m) = self.guard.validate() {
+            return bad(m);
+        }
         if !ward_core::token::valid_env(&self.env) {
             return bad(format!("env {:?} must be 1 to 16 lowercase letters or digits", self.env));
         }

@@ -46,3 +46,39 @@ impl Engine {
         Ok(n)
     }
 }
+
+impl Engine {
+    /// Replaces the named rate limits attached to `subject` (an empty list removes them). Every
+    /// node applies the change at once (the change feed evicts its copy).
+    pub async fn set_subject_limits(
+        &self,
+        subject: &str,
+        limits: Vec<ward_core::guard::NamedLimit>,
+        call: &Call,
+    ) -> Result<Vec<ward_core::guard::NamedLimit>, EngineError> {
+        check_label("subject", subject)?;
+        ward_core::guard::validate_limits(&limits).map_err(EngineError::Invalid)?;
+        let now = self.now();
+        self.0.store.set_subject_limits(subject, &limits, now).await?;
+        self.0.limits.forget_subject(subject);
+        self.emit(|| {
+            let names: Vec<&str> = limits.iter().map(|l| l.name.as_str()).collect();
+            Event::new(EventKind::SubjectLimitsChanged, now).subject(subject.to_string()).call(call).detail(
+                format!(
+                    "rate limits now: {}",
+                    if names.is_empty() { "none".into() } else { names.join(", ") }
+                ),
+            )
+        });
+        Ok(limits)
+    }
+
+    /// The named rate limits attached to `subject`.
+    pub async fn subject_limits_of(
+        &self,
+        subject: &str,
+    ) -> Result<Vec<ward_core::guard::NamedLimit>, EngineError> {
+        check_label("subject", subject)?;
+        Ok(self.0.store.get_subject_limits(subject).await?)
+    }
+}

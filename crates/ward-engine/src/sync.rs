@@ -167,6 +167,7 @@ impl Engine {
                 }
             }
             ChangeKind::KeyRing => inner.keyring.reload(self).await?,
+            ChangeKind::Limits => inner.limits.forget_subject(&c.target),
         }
         Ok(())
     }

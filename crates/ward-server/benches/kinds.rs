@@ -25,6 +25,8 @@ const ALL: VerifyOptions<'static> = VerifyOptions {
     kinds: &[TokenKind::ApiKey, TokenKind::Session, TokenKind::AccessToken],
     scopes: &[],
     audience: None,
+    client_ip: None,
+    ratelimit: None,
 };
 
 fn median_ns(rt: &tokio::runtime::Runtime, app: &TestApp, token: &str, iters: u32) -> f64 {

@@ -198,6 +198,8 @@ impl Caller {
 pub struct Origin {
     user_agent: Option<HeaderValue>,
     request_id: Option<HeaderValue>,
+    /// The request's address (`address::stamp`).
+    pub client_ip: Option<std::net::IpAddr>,
 }
 
 impl Origin {
@@ -206,6 +208,7 @@ impl Origin {
         Origin {
             user_agent: headers.get(USER_AGENT).cloned(),
             request_id: headers.get("x-request-id").cloned(),
+            client_ip: crate::address::client_ip(headers),
         }
     }
 }
@@ -217,7 +220,7 @@ fn text(v: Option<&HeaderValue>) -> Option<String> {
 impl ContextSource for Origin {
     fn context(&self) -> Context {
         Context {
-            client_ip: None,
+            client_ip: self.client_ip.map(|ip| ip.to_string()),
             user_agent: text(self.user_agent.as_ref()),
             request_id: text(self.request_id.as_ref()),
         }
@@ -240,7 +243,7 @@ impl FromRequestParts<AppState> for Caller {
             ))
         })?;
         let origin = Origin::of(&parts.headers);
-        match state.engine.verify_caller(token, &origin).await {
+        match state.engine.verify_caller(token, origin.client_ip, &origin).await {
             Checked::Valid(Verified::Key { key, .. }) => Ok(Caller(Some(key), origin)),
             Checked::Valid(Verified::Session { .. } | Verified::Access(_)) => Err(ApiError::Unauthenticated(
                 Verdict::with(Reason::WrongType, "a session cannot call Ward's API; use a Ward key"),
@@ -248,7 +251,17 @@ impl FromRequestParts<AppState> for Caller {
             Checked::Invalid(v) if v.reason == Reason::Unavailable => {
                 Err(ApiError::Unavailable(v.detail.unwrap_or_default()))
             }
-            Checked::Invalid(v) => Err(ApiError::Unauthenticated(v)),
+            Checked::Invalid(v) => Err(refused(state, &origin, v)),
         }
     }
+}
+
+/// The error for a caller whose own credential was refused: `429` while its address is locked
+/// out, else `401`.
+pub fn refused(state: &AppState, origin: &Origin, v: Verdict) -> ApiError {
+    if v.reason == Reason::RateLimited {
+        let wait = origin.client_ip.and_then(|ip| state.engine.locked_out(ip)).map_or(1, |(_, s)| s);
+        return ApiError::RateLimited(v, wait);
+    }
+    ApiError::Unauthenticated(v)
 }

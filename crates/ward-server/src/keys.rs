@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use ward_core::clock::Rfc3339;
+use ward_core::guard::{parse_network, NamedLimit};
 use ward_core::ApiKey;
 
 use crate::views::{RevocationView, SupersessionView};
@@ -35,6 +36,40 @@ pub struct CreateKey {
     /// Reset the remaining uses to `amount` every `interval` seconds.
     #[serde(default, deserialize_with = "crate::body::object_opt")]
     pub refill: Option<RefillView>,
+    /// Sender binding: the client addresses or CIDR networks (`10.0.0.0/8`, `2001:db8::/32`) the
+    /// key may be used from, as the verify call's `context.client_ip` names them. Anywhere, if
+    /// absent or empty.
+    #[serde(default)]
+    pub allowed_ips: Vec<String>,
+    /// Named rate limits a verify can apply to the key (`ratelimit: {name}`).
+    #[serde(default)]
+    pub ratelimits: Vec<LimitView>,
+}
+
+/// A named rate limit: at most `limit` units per `period` seconds, refilled continuously.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LimitView {
+    /// Its name: 1 to 64 letters, digits, `-`, `_`, `.` or `:`.
+    pub name: String,
+    /// Units per period (also the largest burst).
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    pub limit: u32,
+    /// The period, in seconds.
+    #[schema(minimum = 1, maximum = 86_400)]
+    pub period: u32,
+}
+
+impl LimitView {
+    /// The view of a limit.
+    pub fn of(l: &NamedLimit) -> Self {
+        LimitView { name: l.name.clone(), limit: l.limit, period: l.period }
+    }
+
+    /// The engine's limit.
+    pub fn into_limit(self) -> NamedLimit {
+        NamedLimit { name: self.name, limit: self.limit, period: self.period }
+    }
 }
 
 /// A key's metadata. Never contains the secret.
@@ -81,6 +116,12 @@ pub struct KeyView<'a> {
     /// Its last valid use (written behind, so up to a few seconds old).
     #[schema(value_type = Option<String>)]
     pub last_used_at: Option<Rfc3339>,
+    /// The client networks it may be used from (absent: anywhere).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub allowed_ips: Vec<String>,
+    /// Its named rate limits.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub ratelimits: Vec<LimitView>,
 }
 
 /// A refill schedule.
@@ -119,6 +160,8 @@ impl<'a> KeyView<'a> {
             superseded: k.superseded.as_ref().map(SupersessionView::of),
             refill: k.refill.map(|r| RefillView { interval: r.interval, amount: r.amount }),
             last_used_at: k.last_used_at.map(Rfc3339),
+            allowed_ips: k.allowed_ips.iter().map(ToString::to_string).collect(),
+            ratelimits: k.ratelimits.iter().map(LimitView::of).collect(),
         }
     }
 }
@@ -135,8 +178,15 @@ pub struct CreatedKey<'a> {
 
 impl CreateKey {
     /// The engine's request.
-    pub fn into_engine(self) -> ward_engine::NewKey {
-        ward_engine::NewKey {
+    pub fn into_engine(self) -> Result<ward_engine::NewKey, String> {
+        let allowed_ips = self
+            .allowed_ips
+            .iter()
+            .map(|n| parse_network(n).map_err(|e| format!("`allowed_ips`: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(ward_engine::NewKey {
+            allowed_ips,
+            ratelimits: self.ratelimits.into_iter().map(LimitView::into_limit).collect(),
             subject: self.subject,
             name: self.name,
             scopes: self.scopes,
@@ -145,6 +195,6 @@ impl CreateKey {
             uses: self.uses,
             meta: self.meta,
             refill: self.refill.map(|r| (r.interval, r.amount)),
-        }
+        })
     }
 }

@@ -15,6 +15,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::Router;
 use tower_http::trace::TraceLayer;
 
+pub mod address;
 pub mod body;
 pub mod clients;
 pub mod extract;
@@ -66,6 +67,10 @@ pub struct HttpConfig {
     /// only, so the binary turns it on only when the log filter asks for debug output: it costs
     /// a few percent of throughput on the verify path.
     pub trace_requests: bool,
+    /// Proxies whose `X-Forwarded-For` is believed: the end user's address is then the nearest
+    /// untrusted hop (for the failure throttle, sender binding and events). Empty: the
+    /// connection's peer is the address.
+    pub trusted_proxies: Vec<ward_core::guard::IpNet>,
 }
 
 impl Default for HttpConfig {
@@ -76,6 +81,7 @@ impl Default for HttpConfig {
             body_read_timeout: Duration::from_secs(30),
             allow_anonymous_verify: true,
             trace_requests: false,
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -108,13 +114,19 @@ impl std::ops::Deref for AppState {
     }
 }
 
+/// Whether a refusal counts as a failed guess for the failure throttle.
+pub(crate) fn guard_counts(reason: ward_core::Reason) -> bool {
+    ward_engine::guard::is_guess(reason)
+}
+
 /// The whole HTTP API.
 pub fn app(state: AppState) -> Router {
     let limit = state.http.max_body_bytes;
     let router = routes::router()
         .fallback(problem::not_found)
         .method_not_allowed_fallback(problem::method_not_allowed)
-        .layer(DefaultBodyLimit::max(limit));
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), address::stamp));
     let router = if state.http.trace_requests { router.layer(TraceLayer::new_for_http()) } else { router };
     router.with_state(state)
 }

@@ -63,6 +63,8 @@ pub enum ApiError {
     /// An OAuth 2.0 error (RFC 6749 §5.2) from the OAuth endpoints, with Ward's explanation as
     /// extension fields when the caller is entitled to it.
     OAuth(OAuthError),
+    /// Too many requests or failed guesses: `429` with `Retry-After` (seconds).
+    RateLimited(Verdict, u64),
 }
 
 /// An RFC 6749 §5.2 error answer.
@@ -127,6 +129,7 @@ impl From<EngineError> for ApiError {
 pub fn verdict_status(reason: Reason) -> StatusCode {
     match reason {
         Reason::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        Reason::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         _ => StatusCode::OK,
     }
 }
@@ -134,7 +137,14 @@ pub fn verdict_status(reason: Reason) -> StatusCode {
 /// Whether a reason can be told to a caller who has not authenticated: only those decided from
 /// the token's text alone, which reveal nothing about what Ward has stored.
 pub fn is_public(reason: Reason) -> bool {
-    matches!(reason, Reason::Missing | Reason::Malformed | Reason::ChecksumMismatch | Reason::WrongType)
+    matches!(
+        reason,
+        Reason::Missing
+            | Reason::Malformed
+            | Reason::ChecksumMismatch
+            | Reason::WrongType
+            | Reason::RateLimited
+    )
 }
 
 fn problem(
@@ -224,6 +234,20 @@ impl IntoResponse for ApiError {
                     Some(format!("the caller's key does not hold `{scope}`, so it cannot give it to another")),
                     Some("A key can hand out only the `ward:` scopes it holds itself; ask a key that holds this one.".into()),
                 )
+            }
+            ApiError::RateLimited(v, retry_after) => {
+                let info = Reason::RateLimited.info();
+                let mut resp = problem(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    info.code,
+                    "reason",
+                    info.message,
+                    v.detail,
+                    Some(info.hint.to_string()),
+                );
+                resp.headers_mut()
+                    .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+                resp
             }
             ApiError::BadRequest(d) => problem(
                 StatusCode::BAD_REQUEST,

@@ -44,9 +44,9 @@ pub async fn serve(
     let graceful = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
-        let stream = tokio::select! {
+        let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok(accepted) => accepted,
                 // Out of file descriptors and the like: wait a little rather than spin.
                 Err(e) => {
                     tracing::warn!(error = %e, "accepting a connection failed");
@@ -61,7 +61,12 @@ pub async fn serve(
         let watch = header_read_timeout.map(|limit| (limit, Arc::new(Activity::new())));
         let seen = watch.as_ref().map(|(_, a)| a.clone());
         let service =
-            app.clone().map_request(|r: Request<Incoming>| r.map(Body::new)).map_future(move |answer| {
+            // The peer's address, for the failure throttle and sender binding (`address::stamp`).
+            app.clone().map_request(move |r: Request<Incoming>| {
+                let mut r = r.map(Body::new);
+                r.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+                r
+            }).map_future(move |answer| {
                 let busy = seen.as_ref().map(|a| Busy::enter(a.clone()));
                 async move {
                     let answered = answer.await;

@@ -34,9 +34,14 @@
 //! token (`jku`, `jwk`, `x5u`, `x5c` are refused, as is any `crit`); parsing is strict (three
 //! base64url parts without padding, JSON objects without repeated members, claims of the right
 //! JSON type or `malformed`).
+//!
+//! DPoP proofs (RFC 9449) are the one place a key comes from the token: [`verify_proof`] checks a
+//! proof against its own header `jwk` and the request, and gives the key's RFC 7638 thumbprint for
+//! the `cnf.jkt` binding.
 
 mod algorithm;
 mod claims;
+mod dpop;
 mod expect;
 mod json;
 mod jwk;
@@ -47,6 +52,10 @@ mod verify;
 
 pub use algorithm::{Algorithm, UnknownAlgorithm};
 pub use claims::AccessClaims;
+pub use dpop::{
+    access_token_hash, jwk_thumbprint, verify_proof, DpopProof, ProofRequest, ProofWindow,
+    DEFAULT_PROOF_WINDOW, DPOP_TYP, MAX_JTI_LEN, MAX_PROOF_LEN, PROOF_ALGORITHMS,
+};
 pub use expect::{Expect, ACCESS_TOKEN_TYP, DEFAULT_LEEWAY, SKEW_WINDOW};
 pub use jwt::sign_jwt;
 pub use key::{

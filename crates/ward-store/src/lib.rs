@@ -14,6 +14,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use ward_core::client::Client;
 use ward_core::deny::{DenyEntry, DenyKind};
+use ward_core::guard::NamedLimit;
 use ward_core::keyring::SigningKeyRecord;
 use ward_core::refresh::RefreshToken;
 use ward_core::{ApiKey, OneTimeToken, Revocation, Session, Tombstone};
@@ -146,17 +147,20 @@ pub enum ChangeKind {
     Deny,
     /// The key ring changed (a key added or scheduled to retire): `target` is the new kid.
     KeyRing,
+    /// A subject's named rate limits changed: `target` is the subject.
+    Limits,
 }
 
 impl ChangeKind {
     /// Every kind.
-    pub const ALL: [ChangeKind; 6] = [
+    pub const ALL: [ChangeKind; 7] = [
         ChangeKind::ApiKey,
         ChangeKind::Session,
         ChangeKind::Client,
         ChangeKind::Subject,
         ChangeKind::Deny,
         ChangeKind::KeyRing,
+        ChangeKind::Limits,
     ];
 
     /// The stored name.
@@ -168,6 +172,7 @@ impl ChangeKind {
             ChangeKind::Subject => "subject",
             ChangeKind::Deny => "deny",
             ChangeKind::KeyRing => "keyring",
+            ChangeKind::Limits => "limits",
         }
     }
 
@@ -351,6 +356,25 @@ pub trait Store: Send + Sync + std::fmt::Debug + 'static {
 
     /// Replaces long-dead records by tombstones and deletes old tombstones, in bounded batches.
     async fn sweep(&self, policy: &SweepPolicy) -> Result<SweepStats, StoreError>;
+
+    /// Records that `value` (already hashed by the caller) was seen in `scope`, unless it was
+    /// seen before and that record holds until after `now`. `true`: this is the first sight, and
+    /// the record is durable before this returns; `false`: a replay. Exactly one of any number
+    /// of concurrent calls for the same value gets `true`, on every node.
+    async fn remember_once(&self, scope: &str, value: &str, until: i64, now: i64)
+        -> Result<bool, StoreError>;
+
+    /// The named rate limits attached to `subject` (empty when none).
+    async fn get_subject_limits(&self, subject: &str) -> Result<Vec<NamedLimit>, StoreError>;
+
+    /// Replaces the named rate limits attached to `subject` (an empty list removes them), and
+    /// records the change for the other nodes.
+    async fn set_subject_limits(
+        &self,
+        subject: &str,
+        limits: &[NamedLimit],
+        now: i64,
+    ) -> Result<(), StoreError>;
 
     /// Changes with `seq` greater than `after`, oldest first, at most `limit`.
     async fn changes_after(&self, after: i64, limit: u32) -> Result<Vec<Change>, StoreError>;

@@ -21,6 +21,14 @@ pub(crate) fn json_text<T: serde::Serialize>(v: &T) -> Result<String, StoreError
     serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+/// A list as JSON text, or NULL when it is empty.
+pub(crate) fn json_list<T: serde::Serialize>(v: &[T]) -> Result<Option<String>, StoreError> {
+    if v.is_empty() {
+        return Ok(None);
+    }
+    json_text(&v).map(Some)
+}
+
 fn revocation(
     table: &str,
     id: &str,
@@ -51,7 +59,7 @@ fn hash(table: &str, id: &str, b: &[u8]) -> Result<SecretHash, StoreError> {
 /// Columns of `api_keys`, in the order of [`KeyRow`].
 pub(crate) const KEY_COLUMNS: &str = "id, env, subject, name, scopes, meta, secret_hash, created_at, \
      expires_at, not_before, remaining_uses, disabled_at, revoked_at, revoked_reason, revoked_note, \
-     revoked_by, superseded_at, superseded_by, refill_interval, refill_amount, refilled_at, last_used_at";
+     revoked_by, superseded_at, superseded_by, refill_interval, refill_amount, refilled_at, last_used_at, allowed_ips, ratelimits";
 
 /// A row of `api_keys`.
 #[derive(sqlx::FromRow)]
@@ -78,6 +86,8 @@ pub(crate) struct KeyRow {
     refill_amount: Option<i64>,
     refilled_at: Option<i64>,
     last_used_at: Option<i64>,
+    allowed_ips: Option<String>,
+    ratelimits: Option<String>,
 }
 
 impl TryFrom<KeyRow> for ApiKey {
@@ -103,6 +113,14 @@ impl TryFrom<KeyRow> for ApiKey {
             )?,
             superseded: supersession(r.superseded_at, r.superseded_by),
             refill,
+            allowed_ips: match r.allowed_ips.as_deref() {
+                Some(j) => serde_json::from_str(j).map_err(|_| corrupt(T, "allowed_ips", &r.id))?,
+                None => Vec::new(),
+            },
+            ratelimits: match r.ratelimits.as_deref() {
+                Some(j) => serde_json::from_str(j).map_err(|_| corrupt(T, "ratelimits", &r.id))?,
+                None => Vec::new(),
+            },
             id: r.id,
             env: r.env,
             subject: r.subject,

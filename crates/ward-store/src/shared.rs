@@ -518,6 +518,10 @@ macro_rules! store_impl {
                     tx.commit().await?;
                     stats.tombstoned += n;
                 }
+                sqlx::query("DELETE FROM replay_seen WHERE until < $1")
+                    .bind(p.now)
+                    .execute(&self.pool)
+                    .await?;
                 sqlx::query("DELETE FROM signed_revocations WHERE until_at < $1")
                     .bind(p.now)
                     .execute(&self.pool)
@@ -536,6 +540,62 @@ macro_rules! store_impl {
                 .await?
                 .rows_affected();
                 Ok(stats)
+            }
+
+            async fn remember_once(&self, scope: &str, value: &str, until: i64, now: i64) -> Result<bool, StoreError> {
+                // A record whose time has passed may be taken over (the sweeper may not have
+                // deleted it yet); a live one makes this a replay. On PostgreSQL a concurrent
+                // insert of the same value waits for the first to commit, then sees its row.
+                let n = sqlx::query(
+                    "INSERT INTO replay_seen (scope, value, until) VALUES ($1, $2, $3) \
+                     ON CONFLICT (scope, value) DO UPDATE SET until = excluded.until \
+                     WHERE replay_seen.until <= $4",
+                )
+                .bind(scope)
+                .bind(value)
+                .bind(until)
+                .bind(now)
+                .execute(&self.pool)
+                .await?
+                .rows_affected();
+                Ok(n == 1)
+            }
+
+            async fn get_subject_limits(&self, subject: &str) -> Result<Vec<NamedLimit>, StoreError> {
+                let row: Option<String> =
+                    sqlx::query_scalar("SELECT ratelimits FROM subject_limits WHERE subject = $1")
+                        .bind(subject)
+                        .fetch_optional(&self.pool)
+                        .await?;
+                match row {
+                    Some(j) => serde_json::from_str(&j)
+                        .map_err(|_| StoreError::Corrupt(format!("subject_limits.ratelimits of {subject:?}"))),
+                    None => Ok(Vec::new()),
+                }
+            }
+
+            async fn set_subject_limits(&self, subject: &str, limits: &[NamedLimit], now: i64) -> Result<(), StoreError> {
+                let mut tx = self.pool.begin().await?;
+                if limits.is_empty() {
+                    sqlx::query("DELETE FROM subject_limits WHERE subject = $1")
+                        .bind(subject)
+                        .execute(&mut *tx)
+                        .await?;
+                } else {
+                    sqlx::query(
+                        "INSERT INTO subject_limits (subject, ratelimits, updated_at) VALUES ($1, $2, $3) \
+                         ON CONFLICT (subject) DO UPDATE SET ratelimits = excluded.ratelimits, \
+                         updated_at = excluded.updated_at",
+                    )
+                    .bind(subject)
+                    .bind(json_text(&limits)?)
+                    .bind(now)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                record_change(&mut *tx, $crate::ChangeKind::Limits, subject, now).await?;
+                tx.commit().await?;
+                Ok(())
             }
 
             async fn changes_after(&self, after: i64, limit: u32) -> Result<Vec<$crate::Change>, StoreError> {
@@ -606,8 +666,9 @@ macro_rules! store_impl {
             let refill = k.refill.as_ref();
             sqlx::query(
                 "INSERT INTO api_keys (id, env, subject, name, scopes, meta, secret_hash, created_at, \
-                 expires_at, not_before, remaining_uses, disabled_at, refill_interval, refill_amount, refilled_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+                 expires_at, not_before, remaining_uses, disabled_at, refill_interval, refill_amount, refilled_at, \
+                 allowed_ips, ratelimits) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
             )
             .bind(&k.id)
             .bind(&k.env)
@@ -624,6 +685,8 @@ macro_rules! store_impl {
             .bind(refill.map(|r| r.interval))
             .bind(refill.map(|r| r.amount))
             .bind(refill.map(|r| r.last_at))
+            .bind(json_list(&k.allowed_ips)?)
+            .bind(json_list(&k.ratelimits)?)
             .execute(e)
             .await?;
             Ok(())

@@ -13,12 +13,13 @@ use sqlx::sqlite::{
 use ward_core::{ApiKey, OneTimeToken, Revocation, Session, Tombstone};
 
 use ward_core::client::Client;
+use ward_core::guard::NamedLimit;
 use ward_core::keyring::SigningKeyRecord;
 use ward_core::refresh::RefreshToken;
 
 use crate::row::{
-    all, json_text, opt, ChangeRow, ClientRow, DenyRow, DeploymentRow, KeyRow, OneTimeRow, RefreshRow,
-    SessionRow, SigningKeyRow, TombstoneRow,
+    all, json_list, json_text, opt, ChangeRow, ClientRow, DenyRow, DeploymentRow, KeyRow, OneTimeRow,
+    RefreshRow, SessionRow, SigningKeyRow, TombstoneRow,
 };
 use crate::row::{CHANGE_COLUMNS, DENY_COLUMNS, DEPLOYMENT_COLUMNS};
 use crate::row::{CLIENT_COLUMNS, REFRESH_COLUMNS, SIGNING_KEY_COLUMNS};

@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
+use ward_core::guard::parse_network;
+use ward_engine::guard::{GuardPolicy, ThrottlePolicy};
 use ward_engine::Policy;
 use ward_server::HttpConfig;
 
@@ -86,6 +88,30 @@ pub struct FileConfig {
     pub dead_record_grace_secs: Option<i64>,
     /// Seconds a tombstone is kept (34560000, 400 days).
     pub tombstone_retention_secs: Option<i64>,
+    /// Proxies (addresses or CIDR networks) whose `X-Forwarded-For` is believed; the end user is
+    /// then the nearest untrusted hop. None by default: the connection's peer is the address.
+    pub trusted_proxies: Option<Vec<String>>,
+    /// Failed guesses (`unknown`, `tampered`, `checksum_mismatch`, `malformed`) from one address
+    /// within `throttle_window_secs` that lock it out (10; 0 turns the throttle off).
+    pub throttle_max_failures: Option<u32>,
+    /// Seconds over which failed guesses are counted (60).
+    pub throttle_window_secs: Option<i64>,
+    /// The first lockout, seconds (60); each further lockout doubles it.
+    pub throttle_ban_secs: Option<i64>,
+    /// The longest lockout, seconds (3600).
+    pub throttle_max_ban_secs: Option<i64>,
+    /// Seconds either side of now a client nonce's timestamp may lie (300).
+    pub replay_window_secs: Option<i64>,
+    /// Default server-nonce lifetime, seconds (300).
+    pub nonce_ttl_secs: Option<i64>,
+    /// Longest server-nonce lifetime, seconds (3600).
+    pub nonce_max_ttl_secs: Option<i64>,
+    /// Seconds a DPoP proof's `iat` may lie in the past (300).
+    pub dpop_proof_max_age_secs: Option<i64>,
+    /// Whether DPoP proofs must carry Ward's current nonce (`DPoP-Nonce`, RFC 9449 §8) (false).
+    pub dpop_require_nonce: Option<bool>,
+    /// Seconds one DPoP nonce stays current (300).
+    pub dpop_nonce_period_secs: Option<i64>,
 }
 
 /// The settings given on the command line or in the environment.
@@ -138,6 +164,13 @@ impl Config {
                 bail!("config file version {v} is not supported (this build reads version {CONFIG_VERSION})");
             }
         }
+        let guard = guard_policy(&file, &Policy::default().guard);
+        let trusted_proxies = file
+            .trusted_proxies
+            .iter()
+            .flatten()
+            .map(|n| parse_network(n).map_err(|e| anyhow::anyhow!("trusted_proxies: {e}")))
+            .collect::<Result<Vec<_>>>()?;
         let data = o.data.clone().or(file.data).unwrap_or_else(|| PathBuf::from("./ward-data"));
         let given = o.store.clone().or(file.store);
         let store_given = given.is_some();
@@ -250,6 +283,7 @@ impl Config {
             )?,
             key_publish_lead: file.key_publish_lead_secs.unwrap_or(defaults.key_publish_lead).max(0),
             rotation_overlap: file.key_rotation_overlap_secs.unwrap_or(defaults.rotation_overlap),
+            guard,
             ..defaults.clone()
         };
         policy.validate().map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -262,6 +296,7 @@ impl Config {
                 .allow_anonymous_verify
                 .unwrap_or(http_defaults.allow_anonymous_verify),
             trace_requests: log.contains("debug") || log.contains("trace"),
+            trusted_proxies,
         };
         Ok(Config { data, store, store_given, listen, log, policy, http })
     }
@@ -281,6 +316,25 @@ impl Config {
         } else {
             format!("http://{}", self.listen)
         }
+    }
+}
+
+/// The guards' settings: the file's where given, the defaults elsewhere (checked with the policy).
+fn guard_policy(file: &FileConfig, d: &GuardPolicy) -> GuardPolicy {
+    GuardPolicy {
+        throttle: ThrottlePolicy {
+            max_failures: file.throttle_max_failures.unwrap_or(d.throttle.max_failures),
+            window: file.throttle_window_secs.unwrap_or(d.throttle.window),
+            ban: file.throttle_ban_secs.unwrap_or(d.throttle.ban),
+            max_ban: file.throttle_max_ban_secs.unwrap_or(d.throttle.max_ban),
+            ..d.throttle.clone()
+        },
+        replay_window: file.replay_window_secs.unwrap_or(d.replay_window),
+        nonce_ttl: file.nonce_ttl_secs.unwrap_or(d.nonce_ttl),
+        nonce_max_ttl: file.nonce_max_ttl_secs.unwrap_or(d.nonce_max_ttl),
+        dpop_proof_max_age: file.dpop_proof_max_age_secs.unwrap_or(d.dpop_proof_max_age),
+        dpop_require_nonce: file.dpop_require_nonce.unwrap_or(d.dpop_require_nonce),
+        dpop_nonce_period: file.dpop_nonce_period_secs.unwrap_or(d.dpop_nonce_period),
     }
 }
 

@@ -45,6 +45,23 @@ async fn every_event_kind_comes_from_a_real_flow(app: TestApp) {
     assert_eq!(s, StatusCode::OK, "{v}");
     assert_eq!(app.verify("ward_live_ak_nonsense", &[]).await["valid"], false);
 
+    // Replay defense and limits: a spent nonce presented again, a subject's limits set, and an
+    // address locked out after too many guesses.
+    let (s, n) = post(&app, "/v1/nonces", json!({})).await;
+    assert_eq!(s, StatusCode::CREATED, "{n}");
+    for _ in 0..2 {
+        post(&app, "/v1/nonces/consume", json!({ "nonce": n["nonce"] })).await;
+    }
+    let limits = json!({ "ratelimits": [{ "name": "api", "limit": 1, "period": 60 }] });
+    let (s, _, v) = app
+        .call(ward_testkit::Method::PUT, "/v1/subjects/eve/ratelimits", Some(app.admin_token()), Some(limits))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    for _ in 0..app.engine.policy().guard.throttle.max_failures {
+        let body = json!({ "token": "ward_live_ak_nonsense", "context": { "client_ip": "203.0.113.1" } });
+        post(&app, "/v1/verify", body).await;
+    }
+
     let mut events = Vec::new();
     while let Some(e) = sub.try_recv() {
         events.push(e);

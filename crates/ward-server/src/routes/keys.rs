@@ -28,7 +28,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     caller.check(SCOPE_ISSUE)?;
     caller.may_grant(&req.scopes)?;
-    let req = req.into_engine();
+    let req = req.into_engine().map_err(ApiError::BadRequest)?;
     req.validate()?;
     caller.require(&state, SCOPE_ISSUE).await?;
     let (key, minted) = state.engine.issue_key(req, &caller.call()).await?;

@@ -12,6 +12,7 @@ pub mod keys;
 pub mod meta;
 pub mod oauth;
 pub mod one_time;
+pub mod replay;
 pub mod sessions;
 pub mod subjects;
 pub mod verify;
@@ -41,6 +42,10 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(one_time::create))
         .routes(routes!(one_time::redeem))
         .routes(routes!(subjects::revoke))
+        .routes(routes!(replay::set_limits, replay::get_limits))
+        .routes(routes!(replay::create))
+        .routes(routes!(replay::consume))
+        .routes(routes!(replay::check))
         .routes(routes!(clients::create))
         .routes(routes!(clients::show))
         .routes(routes!(clients::revoke))

@@ -289,7 +289,7 @@ enum Asker {
 async fn introspection_caller(state: &AppState, headers: &HeaderMap, form: &Form) -> Result<Asker, ApiError> {
     if let Some(token) = headers.get(AUTHORIZATION).and_then(bearer_token) {
         let origin = Origin::of(headers);
-        return match state.engine.verify_caller(token, &origin).await {
+        return match state.engine.verify_caller(token, origin.client_ip, &origin).await {
             Checked::Valid(Verified::Key { key, .. }) => {
                 let caller = Caller(Some(key), origin);
                 caller.check(SCOPE_VERIFY)?;
@@ -297,6 +297,9 @@ async fn introspection_caller(state: &AppState, headers: &HeaderMap, form: &Form
             }
             Checked::Invalid(v) if v.reason == Reason::Unavailable => {
                 Err(ApiError::Unavailable(v.detail.unwrap_or_default()))
+            }
+            Checked::Invalid(v) if v.reason == Reason::RateLimited => {
+                Err(crate::extract::refused(state, &origin, v))
             }
             _ => Err(oauth(OAuthError::new("invalid_client", "the Ward key is not valid for introspection"))),
         };
@@ -351,7 +354,20 @@ pub async fn introspect(
         }
         Asker::Client(c) => Some(c.id.as_str()),
     };
-    let answer = match state.engine.introspect(token, client).await {
+    // RFC 7662 §4: token fishing through introspection is throttled per address like any
+    // other guessing.
+    let origin = Origin::of(&headers);
+    if let Some((v, wait)) = origin.client_ip.and_then(|ip| state.engine.locked_out(ip)) {
+        return Err(ApiError::RateLimited(v, wait));
+    }
+    let introspected = state.engine.introspect(token, client).await;
+    if let (Some(ip), Err(e)) = (origin.client_ip, &introspected) {
+        // A client is not told why a token it cannot attribute failed; it is fishing all the same.
+        if e.as_ref().is_none_or(|v| crate::guard_counts(v.reason)) {
+            state.engine.guess_failed(ip, &origin);
+        }
+    }
+    let answer = match introspected {
         Ok(i) => Introspection { ward_reason: Some("valid"), ..introspection(i) },
         Err(Some(v)) if v.reason == Reason::Unavailable => {
             return Err(ApiError::Unavailable(v.detail.unwrap_or_default()))

@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -46,6 +47,10 @@ pub struct RedeemRequest {
     pub token: Option<String>,
     /// The purpose the caller redeems it for; another purpose is `wrong_type`.
     pub purpose: String,
+    /// The end user who presented the token: their address counts failed guesses
+    /// (`rate_limited` after too many).
+    #[serde(default, deserialize_with = "crate::body::object_opt")]
+    pub context: Option<crate::routes::verify::VerifyContext>,
 }
 
 /// Answer of `POST /v1/one-time/redeem`: like a verify answer.
@@ -75,16 +80,33 @@ pub async fn redeem(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(req): ApiJson<RedeemRequest>,
-) -> Result<(StatusCode, Json<RedeemResponse>), ApiError> {
+) -> Result<Response, ApiError> {
     // A purpose no token can have is a bad request, not a verdict (and spends nothing).
     if !ward_core::onetime::valid_purpose(&req.purpose) {
         return Err(ApiError::BadRequest(
             "`purpose` must be 1 to 64 lowercase letters, digits, `_`, `-` or `.`".into(),
         ));
     }
+    let client_ip: Option<std::net::IpAddr> =
+        match req.context.as_ref().and_then(|c| c.client_ip.as_deref()) {
+            Some(ip) => Some(ip.parse().map_err(|_| {
+                ApiError::BadRequest(format!("`context.client_ip` {ip:?} is not an IP address"))
+            })?),
+            None => None,
+        };
     caller.require(&state, SCOPE_VERIFY).await?;
     let token = req.token.as_deref().unwrap_or_default();
-    let result = state.engine.redeem(token, &req.purpose, &caller.1).await;
+    let locked = client_ip.and_then(|ip| state.engine.locked_out(ip));
+    let retry_after = locked.as_ref().map(|l| l.1);
+    let result = match locked {
+        Some((v, _)) => Err(v),
+        None => state.engine.redeem(token, &req.purpose, &caller.1).await,
+    };
+    if let (Some(ip), Err(v)) = (client_ip, &result) {
+        if crate::guard_counts(v.reason) {
+            state.engine.guess_failed(ip, &caller.1);
+        }
+    }
     let (verdict, token) = match result {
         Ok(t) => (ward_core::Verdict::of(Reason::Valid), Some(OneTimeView::of(&t))),
         Err(v) => (v, None),
@@ -98,5 +120,9 @@ pub async fn redeem(
         detail: verdict.detail,
         token,
     };
-    Ok((verdict_status(verdict.reason), Json(body)))
+    let mut resp = (verdict_status(verdict.reason), Json(body)).into_response();
+    if let Some(s) = retry_after {
+        resp.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from(s));
+    }
+    Ok(resp)
 }

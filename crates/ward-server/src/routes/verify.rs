@@ -41,6 +41,38 @@ pub struct VerifyRequest {
     /// The kind of token required: `api_key`, `session` or `access_token`; any of them if absent.
     #[serde(default, rename = "type")]
     pub kind: Option<String>,
+    /// A named rate limit to apply: the key's own limit of that name, else its subject's. The
+    /// answer reports the budget left (and the `RateLimit` headers); over the limit, the reason
+    /// is `rate_limited` with `Retry-After`.
+    #[serde(default, deserialize_with = "crate::body::object_opt")]
+    pub ratelimit: Option<RatelimitRequest>,
+}
+
+/// `ratelimit` in a verify.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RatelimitRequest {
+    /// The limit's name.
+    pub name: String,
+    /// Units to spend; 1 if absent.
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 1_000_000)]
+    pub cost: Option<u32>,
+}
+
+/// Where a named rate limit stands after this call.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RatelimitView<'a> {
+    /// The limit's name.
+    pub name: &'a str,
+    /// Units per period.
+    pub limit: u32,
+    /// The period, in seconds.
+    pub period: u32,
+    /// Units left.
+    pub remaining: u32,
+    /// Seconds until the whole budget is back.
+    pub reset: u64,
 }
 
 /// Who presented the token to the calling backend.
@@ -79,6 +111,12 @@ pub struct VerifyResponse<'a> {
     /// The claims and key, when the token is a valid signed access token.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token: Option<AccessView<'a>>,
+    /// The named rate limit applied, when the request asked for one and the token was good.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ratelimit: Option<RatelimitView<'a>>,
+    /// Seconds until a `rate_limited` verdict is lifted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
 }
 
 /// A key's metadata in a verify answer.
@@ -168,6 +206,20 @@ impl VerifyRequest {
                 "audience {bad:?} is not valid: use 1 to 256 printable ASCII characters, no spaces"
             )));
         }
+        if let Some(r) = &self.ratelimit {
+            if !ward_core::guard::valid_limit_name(&r.name) {
+                return Err(ApiError::BadRequest(format!(
+                    "`ratelimit.name` {:?} is not a valid limit name",
+                    r.name
+                )));
+            }
+            if r.cost.is_some_and(|c| c == 0 || c > ward_core::guard::MAX_LIMIT) {
+                return Err(ApiError::BadRequest(format!(
+                    "`ratelimit.cost` must be 1 to {}",
+                    ward_core::guard::MAX_LIMIT
+                )));
+            }
+        }
         if let Some(ip) = self.context.as_ref().and_then(|c| c.client_ip.as_deref()) {
             ip.parse::<IpAddr>().map_err(|_| {
                 ApiError::BadRequest(format!("`context.client_ip` {ip:?} is not an IP address"))
@@ -218,12 +270,24 @@ pub async fn verify(
         caller.require(&state, SCOPE_VERIFY).await?;
     }
     let origin = VerifyOrigin { caller: &caller, body: req.context.as_ref() };
-    let opts = VerifyOptions { kinds, scopes: &req.scopes, audience: req.audience.as_deref() };
-    let checked = state.engine.verify(token, &opts, &origin).await;
+    // The end user's address: what an authenticated backend names in `context.client_ip` (never
+    // its own address: a lockout must not lock out every user behind it), else, for an anonymous
+    // caller, the address the request came from.
+    let client_ip: Option<IpAddr> = if full {
+        req.context.as_ref().and_then(|c| c.client_ip.as_deref()).and_then(|ip| ip.parse().ok())
+    } else {
+        caller.1.client_ip
+    };
+    let ratelimit =
+        req.ratelimit.as_ref().map(|r| ward_engine::LimitAsk { name: &r.name, cost: r.cost.unwrap_or(1) });
+    let opts =
+        VerifyOptions { kinds, scopes: &req.scopes, audience: req.audience.as_deref(), client_ip, ratelimit };
+    let verification = state.engine.verify_full(token, &opts, &origin).await;
+    let checked = &verification.checked;
     let now = state.engine.now();
     let valid = Verdict::of(Reason::Valid);
     // The answer borrows from the verified record: no copies on the hot path.
-    let (verdict, key, session, access) = match &checked {
+    let (verdict, key, session, access) = match checked {
         Checked::Valid(Verified::Access(v)) => (
             &valid,
             None,
@@ -255,7 +319,20 @@ pub async fn verify(
         r => r.info_for(Presented::format_of(token)),
     };
     let status = verdict_status(verdict.reason);
-    if full {
+    let limit_view = verification.limit.as_ref().map(|l| RatelimitView {
+        name: &l.limit.name,
+        limit: l.limit.limit,
+        period: l.limit.period,
+        remaining: l.remaining,
+        reset: l.reset,
+    });
+    let mut extra = RateHeaders::default();
+    if let Some(l) = &verification.limit {
+        extra.policy = Some(format!("\"{}\";q={};w={}", l.limit.name, l.limit.limit, l.limit.period));
+        extra.state = Some(format!("\"{}\";r={};t={}", l.limit.name, l.remaining, l.reset));
+    }
+    extra.retry_after = verification.retry_after.filter(|_| verdict.reason == Reason::RateLimited);
+    let answer = if full {
         let body = VerifyResponse {
             valid: verdict.reason.is_valid(),
             reason: info.code,
@@ -265,11 +342,43 @@ pub async fn verify(
             key,
             session,
             access_token: access,
+            ratelimit: limit_view,
+            retry_after: extra.retry_after,
         };
-        Ok(json_answer(status, body))
+        json_answer(status, body)
     } else {
         let body = AnonymousVerifyResponse { valid: verdict.reason.is_valid(), error: info.error };
-        Ok(json_answer(status, body))
+        json_answer(status, body)
+    };
+    Ok(extra.apply(answer))
+}
+
+/// The rate-limit headers of an answer: `RateLimit-Policy` and `RateLimit` (the IETF httpapi
+/// draft's structured fields) when a named limit was applied, `Retry-After` when refused.
+#[derive(Debug, Default)]
+pub struct RateHeaders {
+    /// `RateLimit-Policy`: `"name";q=<limit>;w=<period>`.
+    pub policy: Option<String>,
+    /// `RateLimit`: `"name";r=<remaining>;t=<seconds to full>`.
+    pub state: Option<String>,
+    /// `Retry-After`, in seconds.
+    pub retry_after: Option<u64>,
+}
+
+impl RateHeaders {
+    /// Adds the headers to `resp`.
+    pub fn apply(self, mut resp: Response) -> Response {
+        let h = resp.headers_mut();
+        if let Some(v) = self.policy.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            h.insert("ratelimit-policy", v);
+        }
+        if let Some(v) = self.state.and_then(|v| HeaderValue::from_str(&v).ok()) {
+            h.insert("ratelimit", v);
+        }
+        if let Some(s) = self.retry_after {
+            h.insert(axum::http::header::RETRY_AFTER, HeaderValue::from(s));
+        }
+        resp
     }
 }
 

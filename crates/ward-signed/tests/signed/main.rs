@@ -5,6 +5,7 @@
 // Tests: a failing assertion or a missing fixture is the point.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
 
+mod dpop;
 mod forged;
 mod paseto_vectors;
 mod props;

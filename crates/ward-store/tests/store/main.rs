@@ -143,6 +143,8 @@ pub(crate) fn key(id: &str, subject: &str) -> ApiKey {
         superseded: None,
         refill: None,
         last_used_at: None,
+        allowed_ips: Vec::new(),
+        ratelimits: Vec::new(),
     }
 }
 
