@@ -75,7 +75,7 @@ pub struct RedeemResponse {
 /// Redeems a one-time token, exactly once however many requests race.
 #[utoipa::path(post, path = "/v1/one-time/redeem", tag = "one-time", operation_id = "redeemOneTimeToken", request_body = RedeemRequest,
     security(("bearer" = ["ward:verify"])),
-    responses((status = 200, body = RedeemResponse), (status = 400, body = Problem), (status = 503, body = RedeemResponse)))]
+    responses((status = 200, body = RedeemResponse), (status = 400, body = Problem), (status = 429, description = "`rate_limited`: the end user's address is locked out (`Retry-After`)", body = RedeemResponse), (status = 503, body = RedeemResponse)))]
 pub async fn redeem(
     State(state): State<AppState>,
     caller: Caller,

@@ -234,6 +234,7 @@ impl VerifyRequest {
     security((), ("bearer" = ["ward:verify"])),
     responses(
         (status = 200, description = "A verdict (valid or not): `VerifyResponse` for a caller with `ward:verify`, `AnonymousVerifyResponse` for one without a key", body = VerifyAnswer),
+        (status = 429, description = "`rate_limited`: over a named limit, or the address is locked out after failed guesses (`Retry-After`)", body = VerifyAnswer),
         (status = 503, description = "The store is unreachable: no verdict", body = VerifyAnswer)))]
 pub async fn verify(
     State(state): State<AppState>,
