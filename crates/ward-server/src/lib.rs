@@ -114,11 +114,6 @@ impl std::ops::Deref for AppState {
     }
 }
 
-/// Whether a refusal counts as a failed guess for the failure throttle.
-pub(crate) fn guard_counts(reason: ward_core::Reason) -> bool {
-    ward_engine::guard::is_guess(reason)
-}
-
 /// The whole HTTP API.
 pub fn app(state: AppState) -> Router {
     let limit = state.http.max_body_bytes;

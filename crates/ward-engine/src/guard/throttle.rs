@@ -2,6 +2,7 @@
 //! each time (as Authelia's regulation does), while every other address is unaffected.
 
 use std::net::IpAddr;
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use dashmap::DashMap;
 use ward_core::UnixTime;
@@ -69,18 +70,21 @@ struct Strikes {
 pub struct Throttle {
     policy: ThrottlePolicy,
     seen: DashMap<IpAddr, Strikes>,
+    /// The latest end of any lockout ever started: once it has passed, nobody is locked out and
+    /// the verify path skips the map (`DashMap::is_empty` would lock every shard).
+    latest_until: AtomicI64,
 }
 
 impl Throttle {
     /// A throttle with `policy`.
     pub fn new(policy: ThrottlePolicy) -> Self {
-        Throttle { policy, seen: DashMap::new() }
+        Throttle { policy, seen: DashMap::new(), latest_until: AtomicI64::new(i64::MIN) }
     }
 
-    /// `Some(until)` when `ip` is locked out at `now`. One map lookup; nothing when the map is
-    /// empty.
+    /// `Some(until)` when `ip` is locked out at `now`. One atomic load while no lockout is in
+    /// force anywhere; one map lookup otherwise.
     pub fn locked_until(&self, ip: IpAddr, now: UnixTime) -> Option<UnixTime> {
-        if self.policy.max_failures == 0 || self.seen.is_empty() {
+        if self.policy.max_failures == 0 || self.latest_until.load(Ordering::Relaxed) <= now {
             return None;
         }
         let s = self.seen.get(&address_bucket(ip))?;
@@ -113,6 +117,7 @@ impl Throttle {
         }
         let ban = p.ban.saturating_mul(1i64 << s.bans.min(30)).min(p.max_ban);
         s.banned_until = now + ban;
+        self.latest_until.fetch_max(s.banned_until, Ordering::Relaxed);
         s.last_ban = now;
         s.bans = s.bans.saturating_add(1);
         s.failures = 0;

@@ -363,7 +363,7 @@ pub async fn introspect(
     let introspected = state.engine.introspect(token, client).await;
     if let (Some(ip), Err(e)) = (origin.client_ip, &introspected) {
         // A client is not told why a token it cannot attribute failed; it is fishing all the same.
-        if e.as_ref().is_none_or(|v| crate::guard_counts(v.reason)) {
+        if e.as_ref().is_none_or(|v| ward_engine::guard::is_guess(v.reason)) {
             state.engine.guess_failed(ip, &origin);
         }
     }

@@ -103,7 +103,7 @@ pub async fn redeem(
         None => state.engine.redeem(token, &req.purpose, &caller.1).await,
     };
     if let (Some(ip), Err(v)) = (client_ip, &result) {
-        if crate::guard_counts(v.reason) {
+        if ward_engine::guard::is_guess(v.reason) {
             state.engine.guess_failed(ip, &caller.1);
         }
     }
