@@ -167,7 +167,7 @@ impl Engine {
                 Reason::Expired,
                 format!(
                     "the timestamp is {} old; the window is ±{}: make a fresh request, and check the client's clock if this persists",
-                    human_span(-skew),
+                    human_span(skew),
                     human_span(window)
                 ),
             ))

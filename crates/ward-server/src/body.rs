@@ -20,11 +20,30 @@ pub fn whole_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Erro
     }
 }
 
+/// A whole number from 0 to `u32::MAX` (`60` or `60.0`: JSON Schema's `integer` is any number
+/// without a fraction).
+pub fn whole_u32<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error> {
+    let n = whole(d)?;
+    u32::try_from(n).map_err(|_| D::Error::custom("expected a whole number from 0 to 4294967295"))
+}
+
+/// [`whole_u32`], or `null`/absent.
+pub fn whole_u32_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
+    match whole_opt(d)? {
+        None => Ok(None),
+        Some(n) => u32::try_from(n)
+            .map(Some)
+            .map_err(|_| D::Error::custom("expected a whole number from 0 to 4294967295")),
+    }
+}
+
 fn to_i64(n: &Number) -> Option<i64> {
     n.as_i64().or_else(|| {
         let f = n.as_f64()?;
-        // `i64::MAX as f64` is 2^63, one past the largest i64: the range is half-open.
-        (f.fract() == 0.0 && (i64::MIN as f64..i64::MAX as f64).contains(&f)).then_some(f as i64)
+        // `i64::MAX as f64` is 2^63, one past the largest i64. `i64::MIN as f64` is exact, but
+        // an integer literal below i64::MIN (which serde_json reads as a float) rounds to it too:
+        // the float path excludes both ends, and `-9223372036854775808` still parses as an i64.
+        (f.fract() == 0.0 && f > i64::MIN as f64 && f < i64::MAX as f64).then_some(f as i64)
     })
 }
 
@@ -69,8 +88,34 @@ mod tests {
         assert_eq!(parse(r#"{"n": 6e1}"#).unwrap().n, Some(60));
         assert_eq!(parse(r#"{"n": null}"#).unwrap().n, None);
         assert_eq!(parse("{}").unwrap().n, None);
-        for bad in [r#"{"n": 60.5}"#, r#"{"n": 1e19}"#, r#"{"n": 9223372036854775808}"#, r#"{"n": "6"}"#] {
+        assert_eq!(parse(r#"{"n": -9223372036854775808}"#).unwrap().n, Some(i64::MIN));
+        for bad in [
+            r#"{"n": 60.5}"#,
+            r#"{"n": 1e19}"#,
+            r#"{"n": 9223372036854775808}"#,
+            r#"{"n": -9223372036854775809}"#,
+            r#"{"n": "6"}"#,
+        ] {
             assert!(parse(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[derive(Debug, Deserialize)]
+    struct Small {
+        #[serde(deserialize_with = "super::whole_u32")]
+        n: u32,
+        #[serde(default, deserialize_with = "super::whole_u32_opt")]
+        m: Option<u32>,
+    }
+
+    #[test]
+    fn small_whole_numbers_too() {
+        let s: Small = serde_json::from_str(r#"{"n": 2629.0, "m": 7}"#).unwrap();
+        assert_eq!((s.n, s.m), (2629, Some(7)));
+        let s: Small = serde_json::from_str(r#"{"n": 0, "m": null}"#).unwrap();
+        assert_eq!((s.n, s.m), (0, None));
+        for bad in [r#"{"n": -1}"#, r#"{"n": 4294967296}"#, r#"{"n": 1, "m": 1.5}"#] {
+            assert!(serde_json::from_str::<Small>(bad).is_err(), "{bad}");
         }
     }
 

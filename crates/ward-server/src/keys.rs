@@ -54,9 +54,11 @@ pub struct LimitView {
     pub name: String,
     /// Units per period (also the largest burst).
     #[schema(minimum = 1, maximum = 1_000_000)]
+    #[serde(deserialize_with = "crate::body::whole_u32")]
     pub limit: u32,
     /// The period, in seconds.
     #[schema(minimum = 1, maximum = 86_400)]
+    #[serde(deserialize_with = "crate::body::whole_u32")]
     pub period: u32,
 }
 

@@ -15,10 +15,12 @@
 
 use serde_json::{json, Map, Value};
 use utoipa::OpenApi;
+use ward_core::guard::{MAX_ALLOWED_NETWORKS, MAX_LIMIT_NAME_LEN, MAX_NAMED_LIMITS};
 use ward_core::key::{MAX_SCOPES, MAX_SCOPE_LEN};
 use ward_core::onetime::MAX_PURPOSE_LEN;
 use ward_core::token::ID_LEN;
 use ward_core::RevokeReason;
+use ward_engine::replay::{CLIENT_NONCE_LEN, MAX_PURPOSE_LEN as MAX_NONCE_NAME_LEN};
 use ward_engine::validate::{MAX_LABEL_LEN, MAX_LIFETIME_SECS, MAX_NOTE_CHARS};
 use ward_engine::{Policy, MAX_LIST, MAX_ROTATION_OVERLAP};
 use ward_signed::Algorithm;
@@ -238,6 +240,35 @@ fn constraints(policy: &Policy, algorithms: &[Algorithm]) -> Vec<(&'static str, 
             "type",
             json!({ "type": ["string", "null"], "enum": ["api_key", "session", "access_token", null] }),
         ),
+        ("NonceRequest", "purpose", nullable(nonce_name())),
+        ("NonceRequest", "ttl", seconds(1, policy.guard.nonce_max_ttl, true)),
+        // Anything up to 512 characters is answered with a verdict (`malformed`, `tampered`, ...).
+        ("ConsumeRequest", "nonce", json!({ "type": "string", "maxLength": 512 })),
+        ("ConsumeRequest", "purpose", nullable(nonce_name())),
+        (
+            "ReplayCheck",
+            "nonce",
+            json!({ "type": "string", "pattern": format!("^[!-~]{{{},{}}}$", CLIENT_NONCE_LEN.start(), CLIENT_NONCE_LEN.end()) }),
+        ),
+        ("ReplayCheck", "timestamp", json!({ "type": "integer", "format": "int64" })),
+        ("ReplayCheck", "scope", nullable(nonce_name())),
+        ("RatelimitRequest", "name", limit_name()),
+        ("LimitView", "name", limit_name()),
+        (
+            "SubjectLimits",
+            "ratelimits",
+            json!({ "type": "array", "items": { "$ref": "#/components/schemas/LimitView" }, "maxItems": MAX_NAMED_LIMITS }),
+        ),
+        (
+            "CreateKey",
+            "allowed_ips",
+            json!({ "type": "array", "items": { "type": "string" }, "maxItems": MAX_ALLOWED_NETWORKS }),
+        ),
+        (
+            "CreateKey",
+            "ratelimits",
+            json!({ "type": "array", "items": { "$ref": "#/components/schemas/LimitView" }, "maxItems": MAX_NAMED_LIMITS }),
+        ),
         (
             "VerifyContext",
             "client_ip",
@@ -248,6 +279,16 @@ fn constraints(policy: &Policy, algorithms: &[Algorithm]) -> Vec<(&'static str, 
             ] }),
         ),
     ]
+}
+
+/// A nonce's purpose or scope (`replay::check_name`): 1 to 64 printable ASCII characters.
+fn nonce_name() -> Value {
+    json!({ "type": "string", "pattern": format!("^[!-~]{{1,{MAX_NONCE_NAME_LEN}}}$") })
+}
+
+/// A rate limit's name (`guard::valid_limit_name`).
+fn limit_name() -> Value {
+    json!({ "type": "string", "pattern": format!("^[A-Za-z0-9._:-]{{1,{MAX_LIMIT_NAME_LEN}}}$") })
 }
 
 /// A one-time token's purpose (`valid_purpose`).

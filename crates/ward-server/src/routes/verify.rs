@@ -55,7 +55,7 @@ pub struct RatelimitRequest {
     /// The limit's name.
     pub name: String,
     /// Units to spend; 1 if absent.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::body::whole_u32_opt")]
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub cost: Option<u32>,
 }
