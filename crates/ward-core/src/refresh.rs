@@ -35,6 +35,9 @@ pub struct RefreshToken {
     pub rotated: Option<(UnixTime, String)>,
     /// Its revocation (or its family's), if revoked.
     pub revoked: Option<Revocation>,
+    /// The RFC 7638 thumbprint of the DPoP key it is bound to (RFC 9449 §5): presenting it needs
+    /// a proof from that key.
+    pub jkt: Option<String>,
 }
 
 /// What presenting a refresh token means.

@@ -49,6 +49,7 @@ async fn main() -> Result<(), Box<dyn Error>> {
         expires_in: None,
         format: Format::Jwt,
         client_id: None,
+        jkt: None,
     };
     let jwt = engine.issue_access(&grant, false, &admin).await?.access_token;
 

@@ -65,7 +65,7 @@ impl Format {
 pub struct TokenResponse {
     /// The access token.
     pub access_token: String,
-    /// Always `Bearer`.
+    /// `Bearer`, or `DPoP` for a token bound to a DPoP key (RFC 9449 §5).
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
@@ -92,6 +92,13 @@ pub struct Grant {
     pub format: Format,
     /// `client_id`, for tokens issued to an OAuth client.
     pub client_id: Option<String>,
+    /// The RFC 7638 thumbprint of the DPoP key to bind the token to (`cnf.jkt`), from a proof
+    /// the caller checked with [`Engine::check_dpop`]. The refresh token, if any, is bound too.
+    pub jkt: Option<String>,
+}
+
+fn token_type(jkt: Option<&str>) -> String {
+    if jkt.is_some() { "DPoP" } else { "Bearer" }.to_string()
 }
 
 /// A signed access token that passed every check.
@@ -168,6 +175,22 @@ fn random_id(engine: &Engine) -> String {
     b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
+/// A DPoP-bound refresh token is presented with a proof from its own key (RFC 9449 §5).
+fn check_refresh_binding(rt: &RefreshToken, jkt: Option<&str>) -> Result<(), Verdict> {
+    let Some(bound) = rt.jkt.as_deref() else { return Ok(()) };
+    match jkt {
+        Some(j) if bool::from(subtle::ConstantTimeEq::ct_eq(j.as_bytes(), bound.as_bytes())) => Ok(()),
+        Some(j) => Err(Verdict::with(
+            Reason::BindingMismatch,
+            format!("this refresh token is bound to DPoP key {bound}; the proof was made with key {j}"),
+        )),
+        None => Err(Verdict::with(
+            Reason::BindingMismatch,
+            format!("this refresh token is bound to DPoP key {bound}: send a `DPoP` proof made with it"),
+        )),
+    }
+}
+
 /// Checks scopes against an access token's `scope` claim.
 pub fn check_scopes(v: &VerifiedAccess, scopes: &[String]) -> Result<(), Verdict> {
     let have = v.claims.scope.as_deref().unwrap_or_default().split(' ').filter(|s| !s.is_empty());
@@ -191,6 +214,9 @@ impl Engine {
         let mut extra = serde_json::Map::new();
         if let Some(f) = family {
             extra.insert(FAMILY_CLAIM.into(), serde_json::Value::String(f.to_string()));
+        }
+        if let Some(jkt) = &grant.jkt {
+            extra.insert(crate::dpop::CNF_CLAIM.into(), serde_json::json!({ "jkt": jkt }));
         }
         let claims = AccessClaims {
             iss: self.0.issuer.clone(),
@@ -254,6 +280,7 @@ impl Engine {
                 expires_at: now + self.0.policy.refresh_token_ttl,
                 rotated: None,
                 revoked: None,
+                jkt: grant.jkt.clone(),
             };
             self.0.store.insert_refresh(&rt).await?;
             self.emit(|| {
@@ -275,7 +302,7 @@ impl Engine {
         });
         Ok(TokenResponse {
             access_token,
-            token_type: "Bearer".into(),
+            token_type: token_type(grant.jkt.as_deref()),
             expires_in: grant.expires_in.unwrap_or(self.0.policy.access_token_ttl),
             refresh_token,
             scope: scope_string(&grant.scopes),
@@ -301,15 +328,18 @@ impl Engine {
     /// Exchanges a refresh token for a new pair. `client_id` must match the token's client (None
     /// for tokens not issued to a client). `narrow` asks for fewer scopes (RFC 6749 §6); more than
     /// were granted is `insufficient_scope`. A retry inside the grace answers the same pair; a
-    /// reuse after it revokes the whole family (`refresh_reuse`).
+    /// reuse after it revokes the whole family (`refresh_reuse`). `jkt` is the key of the DPoP
+    /// proof sent with the request (checked by [`Engine::check_dpop`]): a bound refresh token
+    /// needs one from its own key, and the new access token is bound to it.
     pub async fn refresh(
         &self,
         presented: &str,
         client_id: Option<&str>,
         narrow: Option<Vec<String>>,
+        jkt: Option<&str>,
         ctx: &dyn ContextSource,
     ) -> Result<TokenResponse, Verdict> {
-        let result = self.refresh_inner(presented, client_id, narrow, ctx).await;
+        let result = self.refresh_inner(presented, client_id, narrow, jkt, ctx).await;
         if let Err(v) = &result {
             self.verify_failed(presented, v, ctx);
         }
@@ -321,6 +351,7 @@ impl Engine {
         presented: &str,
         client_id: Option<&str>,
         narrow: Option<Vec<String>>,
+        jkt: Option<&str>,
         ctx: &dyn ContextSource,
     ) -> Result<TokenResponse, Verdict> {
         let parsed = self.parse_opaque(presented, &[TokenKind::Refresh])?;
@@ -347,9 +378,13 @@ impl Engine {
                         None => asked,
                     },
                 };
-                self.rotate_refresh(presented, &rt, scopes, ctx).await
+                check_refresh_binding(&rt, jkt)?;
+                self.rotate_refresh(presented, &rt, scopes, jkt, ctx).await
             }
-            Ok(RefreshUse::Retry { .. }) => replay(presented, &rt, retry_blob.as_deref()),
+            Ok(RefreshUse::Retry { .. }) => {
+                check_refresh_binding(&rt, jkt)?;
+                replay(presented, &rt, retry_blob.as_deref())
+            }
             Err(v) if v.reason == Reason::RefreshReuse => {
                 let call = Call { actor: "system:refresh_reuse".into(), context: ctx.context() };
                 self.revoke_family(&rt.family, RevokeReason::Compromised, None, &call)
@@ -377,6 +412,7 @@ impl Engine {
         presented: &str,
         old: &RefreshToken,
         scopes: Vec<String>,
+        jkt: Option<&str>,
         ctx: &dyn ContextSource,
     ) -> Result<TokenResponse, Verdict> {
         let now = self.now();
@@ -398,13 +434,14 @@ impl Engine {
             expires_in: None,
             format,
             client_id: old.client_id.clone(),
+            jkt: jkt.map(str::to_string),
         };
         let access_token = self
             .sign(&grant, Some(&old.family))
             .map_err(|e| Verdict::with(Reason::Unavailable, e.to_string()))?;
         let response = TokenResponse {
             access_token,
-            token_type: "Bearer".into(),
+            token_type: token_type(jkt),
             expires_in: self.0.policy.access_token_ttl,
             refresh_token: Some(minted.token.token.to_string()),
             scope: scope_string(&grant.scopes),

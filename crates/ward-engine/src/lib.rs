@@ -30,6 +30,7 @@ mod cache;
 pub mod clients;
 pub mod credential;
 mod deny;
+pub mod dpop;
 mod error;
 pub mod events;
 pub mod guard;

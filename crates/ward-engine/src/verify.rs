@@ -18,6 +18,7 @@ pub use crate::presented::Presented;
 
 use crate::access::VerifiedAccess;
 use crate::cache::Memo;
+use crate::dpop::{bound_key, DpopAsk};
 use crate::error::unavailable;
 use crate::events::{ContextSource, Event, EventKind};
 use crate::guard::{is_guess, LimitState, Refused};
@@ -36,6 +37,9 @@ pub struct VerifyOptions<'a> {
     pub client_ip: Option<IpAddr>,
     /// A named rate limit to apply to the token (its own, else its subject's).
     pub ratelimit: Option<LimitAsk<'a>>,
+    /// The DPoP proof sent with the token, and the request it was made for: required for an
+    /// access token bound to a key (`cnf.jkt`).
+    pub dpop: Option<DpopAsk<'a>>,
 }
 
 /// A named rate limit a verify applies.
@@ -134,7 +138,7 @@ impl Engine {
         }
         let mut limit = None;
         let mut retry_after = None;
-        let checked = match self.verify_inner(token, opts, &mut limit).await {
+        let checked = match self.verify_inner(token, opts, &mut limit, ctx).await {
             Ok(v) => Checked::Valid(v),
             Err((v, retry)) => {
                 retry_after = retry;
@@ -296,6 +300,7 @@ impl Engine {
         token: &str,
         opts: &VerifyOptions<'_>,
         limit: &mut Option<LimitState>,
+        ctx: &dyn ContextSource,
     ) -> Result<Verified, (Verdict, Option<u64>)> {
         let kinds = if opts.kinds.is_empty() { VERIFIABLE } else { opts.kinds };
         let no_retry = |v: Verdict| (v, None);
@@ -309,6 +314,9 @@ impl Engine {
                 }
                 let v = self.verify_signed(text, opts.audience).await.map_err(no_retry)?;
                 crate::access::check_scopes(&v, opts.scopes).map_err(no_retry)?;
+                self.check_token_binding(text, bound_key(&v.claims.extra), opts.dpop, ctx)
+                    .await
+                    .map_err(no_retry)?;
                 Verified::Access(v)
             }
             Presented::Opaque(parsed) => {

@@ -27,6 +27,7 @@ const ALL: VerifyOptions<'static> = VerifyOptions {
     audience: None,
     client_ip: None,
     ratelimit: None,
+    dpop: None,
 };
 
 fn median_ns(rt: &tokio::runtime::Runtime, app: &TestApp, token: &str, iters: u32) -> f64 {

@@ -83,8 +83,14 @@ fn bench(c: &mut Criterion) {
     let rt = Runtime::new().expect("tokio runtime");
     let fx = rt.block_on(fixture());
     let scopes = vec!["read".to_string()];
-    let opts =
-        VerifyOptions { kinds: KINDS, scopes: &scopes, audience: None, client_ip: None, ratelimit: None };
+    let opts = VerifyOptions {
+        kinds: KINDS,
+        scopes: &scopes,
+        audience: None,
+        client_ip: None,
+        ratelimit: None,
+        dpop: None,
+    };
     let ctx = Context::default();
 
     // Warm the cache, and make sure every case measures a verify that succeeds.

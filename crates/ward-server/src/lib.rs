@@ -18,6 +18,7 @@ use tower_http::trace::TraceLayer;
 pub mod address;
 pub mod body;
 pub mod clients;
+pub mod dpop;
 pub mod extract;
 pub mod keys;
 pub mod onetime;

@@ -378,7 +378,7 @@ impl TryFrom<ClientRow> for Client {
 
 /// Columns of `refresh_tokens`, in the order of [`RefreshRow`].
 pub(crate) const REFRESH_COLUMNS: &str = "id, env, family, subject, client_id, audience, scopes, format, secret_hash, \
-     created_at, expires_at, rotated_at, rotated_to, retry_blob, revoked_at, revoked_reason, revoked_note, revoked_by";
+     created_at, expires_at, rotated_at, rotated_to, retry_blob, revoked_at, revoked_reason, revoked_note, revoked_by, jkt";
 
 /// A row of `refresh_tokens`.
 #[derive(sqlx::FromRow)]
@@ -401,6 +401,7 @@ pub(crate) struct RefreshRow {
     revoked_reason: Option<String>,
     revoked_note: Option<String>,
     revoked_by: Option<String>,
+    jkt: Option<String>,
 }
 
 impl TryFrom<RefreshRow> for (RefreshToken, Option<Vec<u8>>) {
@@ -429,6 +430,7 @@ impl TryFrom<RefreshRow> for (RefreshToken, Option<Vec<u8>>) {
             format: r.format,
             created_at: r.created_at,
             expires_at: r.expires_at,
+            jkt: r.jkt,
         };
         Ok((token, r.retry_blob))
     }

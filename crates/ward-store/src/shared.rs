@@ -717,7 +717,7 @@ macro_rules! store_impl {
         ) -> Result<(), StoreError> {
             sqlx::query(
                 "INSERT INTO refresh_tokens (id, env, family, subject, client_id, audience, scopes, format, \
-                 secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                 secret_hash, created_at, expires_at, jkt) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
             )
             .bind(&t.id)
             .bind(&t.env)
@@ -730,6 +730,7 @@ macro_rules! store_impl {
             .bind(&t.secret_hash.0[..])
             .bind(t.created_at)
             .bind(t.expires_at)
+            .bind(&t.jkt)
             .execute(e)
             .await?;
             Ok(())

@@ -2,13 +2,15 @@
 //! clients, their revocation, and the key ring.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use ward_engine::{Grant, KeyInfo, SignedTarget};
 use ward_signed::Algorithm;
 
+use crate::dpop::{problem_refusal, proof_key, with_nonce};
 use crate::extract::{ApiJson, Caller};
 use crate::problem::{ApiError, Problem};
 use crate::routes::keys::RevokeRequest;
@@ -41,7 +43,7 @@ impl From<Format> for ward_engine::Format {
 pub struct TokenResponse {
     /// The access token.
     pub access_token: String,
-    /// Always `Bearer`.
+    /// `Bearer`, or `DPoP` for a token bound to the key of the request's DPoP proof.
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
@@ -112,27 +114,37 @@ pub struct CreateAccessToken {
 }
 
 /// Issues a signed access token (and optionally a refresh token), in the OAuth token-answer shape.
+/// With a `DPoP` proof header (RFC 9449, made for `POST` to this URL) both are bound to the
+/// proof's key: the access token carries `cnf.jkt` and `token_type` is `DPoP`.
 #[utoipa::path(post, path = "/v1/access-tokens", tag = "access-tokens", operation_id = "createAccessToken", request_body = CreateAccessToken,
     security(("bearer" = ["ward:issue"])),
+    params(("DPoP" = Option<String>, Header, description = "A DPoP proof (RFC 9449) to bind the tokens to")),
     responses((status = 201, body = TokenResponse), (status = 400, body = Problem)))]
 pub async fn create(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<CreateAccessToken>,
-) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
+) -> Result<Response, ApiError> {
     caller.check(SCOPE_ISSUE)?;
-    let grant = Grant {
+    let mut grant = Grant {
         subject: req.subject,
         audience: req.audience.into_vec(),
         scopes: req.scopes,
         expires_in: req.expires_in,
         format: req.format.unwrap_or(Format::Jwt).into(),
         client_id: req.client_id,
+        jkt: None,
     };
     state.engine.check_grant(&grant)?;
+    grant.jkt = match proof_key(&state, &headers, "/v1/access-tokens", &caller.call().context).await {
+        Ok(k) => k,
+        Err(refused) => return Ok(problem_refusal(&state, refused)),
+    };
     caller.require(&state, SCOPE_ISSUE).await?;
     let answer = state.engine.issue_access(&grant, req.refresh, &caller.call()).await?;
-    Ok((StatusCode::CREATED, Json(answer.into())))
+    let answer: TokenResponse = answer.into();
+    Ok(with_nonce(&state, (StatusCode::CREATED, Json(answer)).into_response()))
 }
 
 /// Body of `POST /v1/access-tokens/refresh`.
@@ -143,18 +155,27 @@ pub struct RefreshRequest {
     pub refresh_token: String,
 }
 
-/// Exchanges a refresh token (not issued to an OAuth client) for a new pair.
+/// Exchanges a refresh token (not issued to an OAuth client) for a new pair. A refresh token
+/// bound to a DPoP key needs a `DPoP` proof from that key (made for `POST` to this URL).
 #[utoipa::path(post, path = "/v1/access-tokens/refresh", tag = "access-tokens", operation_id = "refreshAccessToken", request_body = RefreshRequest,
     security(("bearer" = ["ward:issue"])),
+    params(("DPoP" = Option<String>, Header, description = "A DPoP proof (RFC 9449)")),
     responses((status = 201, body = TokenResponse), (status = 400, description = "The refresh token was refused: the reason says why", body = Problem)))]
 pub async fn refresh(
     State(state): State<AppState>,
     caller: Caller,
+    headers: HeaderMap,
     ApiJson(req): ApiJson<RefreshRequest>,
-) -> Result<(StatusCode, Json<TokenResponse>), ApiError> {
+) -> Result<Response, ApiError> {
     caller.require(&state, SCOPE_ISSUE).await?;
-    let pair = state.engine.refresh(&req.refresh_token, None, None, &caller.call().context).await?;
-    Ok((StatusCode::CREATED, Json(pair.into())))
+    let ctx = caller.call().context;
+    let jkt = match proof_key(&state, &headers, "/v1/access-tokens/refresh", &ctx).await {
+        Ok(k) => k,
+        Err(refused) => return Ok(problem_refusal(&state, refused)),
+    };
+    let pair = state.engine.refresh(&req.refresh_token, None, None, jkt.as_deref(), &ctx).await?;
+    let pair: TokenResponse = pair.into();
+    Ok(with_nonce(&state, (StatusCode::CREATED, Json(pair)).into_response()))
 }
 
 /// Body of `POST /v1/access-tokens/revoke`: one of `token`, `jti` or `family`.

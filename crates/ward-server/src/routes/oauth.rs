@@ -17,6 +17,7 @@ use ward_engine::{Call, Checked, ClientRevocation, Format, Grant, Introspected, 
 
 use ward_engine::ContextSource;
 
+use crate::dpop::{oauth_refusal, proof_key, with_nonce};
 use crate::extract::{bearer_token, Caller, Origin, RawBody, SubjectPath};
 use crate::problem::{ApiError, OAuthError, Problem};
 use crate::routes::access::TokenResponse;
@@ -181,6 +182,10 @@ pub async fn token(
                 }
                 None => client.audiences.clone(),
             };
+            let jkt = match proof_key(&state, &headers, "/oauth2/token", &Origin::of(&headers)).await {
+                Ok(k) => k,
+                Err(refused) => return Ok(oauth_refusal(&state, refused)),
+            };
             let grant = Grant {
                 subject: client.id.clone(),
                 audience,
@@ -188,6 +193,7 @@ pub async fn token(
                 expires_in: None,
                 format: Format::Jwt,
                 client_id: Some(client.id.clone()),
+                jkt,
             };
             state.engine.issue_access(&grant, false, &client_call(&client, &headers)).await?
         }
@@ -199,7 +205,11 @@ pub async fn token(
                 .get("scope")
                 .map(|s| s.split(' ').filter(|x| !x.is_empty()).map(str::to_string).collect());
             let ctx = Origin::of(&headers);
-            match state.engine.refresh(rt, Some(&client.id), narrow, &ctx).await {
+            let jkt = match proof_key(&state, &headers, "/oauth2/token", &ctx).await {
+                Ok(k) => k,
+                Err(refused) => return Ok(oauth_refusal(&state, refused)),
+            };
+            match state.engine.refresh(rt, Some(&client.id), narrow, jkt.as_deref(), &ctx).await {
                 Ok(pair) => pair,
                 Err(v) if v.reason == Reason::InsufficientScope => {
                     return Err(oauth(OAuthError {
@@ -227,7 +237,7 @@ pub async fn token(
             )))
         }
     };
-    Ok(no_store(Json(TokenResponse::from(answer)).into_response()))
+    Ok(with_nonce(&state, no_store(Json(TokenResponse::from(answer)).into_response())))
 }
 
 /// An RFC 7662 introspection answer, with Ward's explanation for authenticated callers.
@@ -478,6 +488,7 @@ fn metadata_answer(state: &AppState) -> Response {
         "introspection_endpoint": format!("{iss}/oauth2/introspect"),
         "revocation_endpoint": format!("{iss}/oauth2/revoke"),
         "grant_types_supported": ["client_credentials", "refresh_token"],
+        "dpop_signing_alg_values_supported": ward_signed::PROOF_ALGORITHMS,
         // RFC 8414 §2 makes `response_types_supported` REQUIRED (non-empty). Ward has no
         // authorization endpoint, so no response type is really in use; `token` (the value
         // RFC 7591 §2 pairs with an answer that is a token, and what client-credentials-only

@@ -20,6 +20,7 @@ use crate::keys::KeyView;
 use crate::problem::{verdict_status, ApiError};
 use crate::sessions::SessionView;
 use crate::{AppState, SCOPE_VERIFY};
+use ward_engine::dpop::DpopAsk;
 use ward_engine::{Checked, Context, ContextSource, Memo, Presented, Verified, VerifyOptions};
 
 /// Body of `POST /v1/verify`.
@@ -46,6 +47,22 @@ pub struct VerifyRequest {
     /// is `rate_limited` with `Retry-After`.
     #[serde(default, deserialize_with = "crate::body::object_opt")]
     pub ratelimit: Option<RatelimitRequest>,
+    /// The DPoP proof the client sent with the token (RFC 9449 §7), and the request it came
+    /// with: required for an access token bound to a key (`cnf.jkt`).
+    #[serde(default, deserialize_with = "crate::body::object_opt")]
+    pub dpop: Option<DpopRequest>,
+}
+
+/// `dpop` in a verify: what the resource server received.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DpopRequest {
+    /// The `DPoP` header's value.
+    pub proof: String,
+    /// The request's method, e.g. `GET`.
+    pub htm: String,
+    /// The request's URL as the client reached it (`https://api.example.com/reports`).
+    pub htu: String,
 }
 
 /// `ratelimit` in a verify.
@@ -117,6 +134,10 @@ pub struct VerifyResponse<'a> {
     /// Seconds until a `rate_limited` verdict is lifted.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
+    /// For `nonce_required`: the server's current DPoP nonce, for the resource server to send
+    /// in `DPoP-Nonce` with its `401 use_dpop_nonce` (RFC 9449 §9).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dpop_nonce: Option<String>,
 }
 
 /// A key's metadata in a verify answer.
@@ -281,8 +302,15 @@ pub async fn verify(
     };
     let ratelimit =
         req.ratelimit.as_ref().map(|r| ward_engine::LimitAsk { name: &r.name, cost: r.cost.unwrap_or(1) });
-    let opts =
-        VerifyOptions { kinds, scopes: &req.scopes, audience: req.audience.as_deref(), client_ip, ratelimit };
+    let dpop = req.dpop.as_ref().map(|d| DpopAsk { proof: &d.proof, htm: &d.htm, htu: &d.htu });
+    let opts = VerifyOptions {
+        kinds,
+        scopes: &req.scopes,
+        audience: req.audience.as_deref(),
+        client_ip,
+        ratelimit,
+        dpop,
+    };
     let verification = state.engine.verify_full(token, &opts, &origin).await;
     let checked = &verification.checked;
     let now = state.engine.now();
@@ -345,6 +373,9 @@ pub async fn verify(
             access_token: access,
             ratelimit: limit_view,
             retry_after: extra.retry_after,
+            dpop_nonce: (verdict.reason == Reason::NonceRequired)
+                .then(|| state.engine.dpop_nonce())
+                .flatten(),
         };
         json_answer(status, body)
     } else {

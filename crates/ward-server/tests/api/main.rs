@@ -12,6 +12,7 @@ use ward_core::token::{self, CHECKSUM_LEN, ID_LEN};
 use ward_core::{Reason, TokenKind};
 use ward_testkit::{assert_problem, secret_part, HeaderMap, Method, StatusCode, TestApp, START};
 
+mod dpop;
 mod guards;
 mod lifecycle;
 mod logs;

@@ -59,6 +59,10 @@ fn path_parameters_are_exactly_those_of_the_path() {
         for p in &params {
             if p["in"] == "path" {
                 assert_eq!(p["required"], true, "{method} {path}: path parameter {p} must be required");
+            } else if p["in"] == "header" {
+                // The only header Ward documents as a parameter: a DPoP proof (RFC 9449).
+                assert_eq!(p["name"], "DPoP", "{method} {path}: {p}");
+                assert_ne!(p["required"], true, "{method} {path}: a proof is optional: {p}");
             } else {
                 assert_eq!(p["in"], "query", "{method} {path}: {p}");
             }

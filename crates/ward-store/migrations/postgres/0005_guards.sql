@@ -17,3 +17,6 @@ CREATE TABLE replay_seen (
     PRIMARY KEY (scope, value)
 );
 CREATE INDEX replay_seen_until ON replay_seen (until);
+
+-- A refresh token issued with a DPoP proof is bound to the proof's key (RFC 9449 §5).
+ALTER TABLE refresh_tokens ADD COLUMN jkt TEXT;   -- RFC 7638 thumbprint; NULL: not bound
