@@ -157,19 +157,21 @@ async fn a_proof_is_accepted_once_under_concurrency(app: TestApp) {
     let k = client_key(0x11);
     let pair = bound_pair(&app, &k).await;
     let token = pair["access_token"].as_str().unwrap().to_string();
-    let dpop = resource_proof(&k, &token, "same-jti", START);
-    let tasks: Vec<_> = (0..64)
-        .map(|_| {
-            let (app, token, dpop) = (app.clone(), token.clone(), dpop.clone());
-            tokio::spawn(async move { verify_with(&app, &token, Some(dpop)).await })
-        })
-        .collect();
-    let mut reasons = Vec::new();
-    for t in tasks {
-        reasons.push(t.await.unwrap()["reason"].as_str().unwrap().to_string());
+    for round in 0..10 {
+        let dpop = resource_proof(&k, &token, &format!("jti-{round}"), START);
+        let tasks: Vec<_> = (0..64)
+            .map(|_| {
+                let (app, token, dpop) = (app.clone(), token.clone(), dpop.clone());
+                tokio::spawn(async move { verify_with(&app, &token, Some(dpop)).await })
+            })
+            .collect();
+        let mut reasons = Vec::new();
+        for t in tasks {
+            reasons.push(t.await.unwrap()["reason"].as_str().unwrap().to_string());
+        }
+        assert_eq!(reasons.iter().filter(|r| *r == "valid").count(), 1, "round {round}: {reasons:?}");
+        assert_eq!(reasons.iter().filter(|r| *r == "replayed").count(), 63, "round {round}: {reasons:?}");
     }
-    assert_eq!(reasons.iter().filter(|r| *r == "valid").count(), 1, "{reasons:?}");
-    assert_eq!(reasons.iter().filter(|r| *r == "replayed").count(), 63, "{reasons:?}");
 }
 
 async fn a_bound_refresh_token_needs_a_proof_from_its_key(app: TestApp) {
@@ -230,7 +232,15 @@ async fn the_token_endpoint_binds_client_credentials(app: TestApp) {
     let (status, _, v) = token_request(&app, &id, &secret, Some(&p)).await;
     assert_eq!(status, StatusCode::OK, "{v}");
     assert_eq!(v["token_type"], "DPoP", "{v}");
-    assert_eq!(payload(v["access_token"].as_str().unwrap())["cnf"]["jkt"], jkt(&k));
+    let token = v["access_token"].as_str().unwrap().to_string();
+    assert_eq!(payload(&token)["cnf"]["jkt"], jkt(&k));
+    // The token verifies only with a proof from its key.
+    let v = verify_with(&app, &token, Some(resource_proof(&client_key(0x22), &token, "cc-r1", START))).await;
+    assert_eq!(v["reason"], "binding_mismatch", "{v}");
+    let v = verify_with(&app, &token, None).await;
+    assert_eq!(v["reason"], "binding_mismatch", "{v}");
+    let v = verify_with(&app, &token, Some(resource_proof(&k, &token, "cc-r2", START))).await;
+    assert_eq!(v["valid"], true, "{v}");
     // The same proof twice is refused as RFC 9449 §5 says: `invalid_dpop_proof`.
     let (status, _, v) = token_request(&app, &id, &secret, Some(&p)).await;
     assert_eq!((status, v["error"].as_str()), (StatusCode::BAD_REQUEST, Some("invalid_dpop_proof")), "{v}");
