@@ -9,11 +9,17 @@
 //! * `verify/cached`: `Verifier::verify` for an unlimited key whose record is in the cache, so no
 //!   storage is touched (the last use goes to the in-memory activity buffer): what almost every
 //!   verify in production costs.
+//! * `verify/cached_ratelimited`: the cached verify of the same key applying its named limit
+//!   (`ratelimit: {name}`, GCRA through governor, issue 11). The engine's clock here ticks one
+//!   millisecond per read of `now_millis` (seconds stay put, so the cache never expires), so the
+//!   limit of 1,000,000 per second always has budget: the case measures the limiter's work on an
+//!   allowed call, not refusals.
 //! * `verify/uncached_sqlite`: the same key through a verifier with `cache_ttl = 0`, so every
 //!   verify reads the record from SQLite (a file in a temporary directory): what a cache miss costs.
 //!
 //! After criterion's own report it prints the medians again with the ratios `cached / core` (the
-//! verifier's overhead: cache lookup, policy, clock) and `uncached / cached` (what the cache saves).
+//! verifier's overhead: cache lookup, policy, clock), `cached_ratelimited - cached` (what a named
+//! limit adds; issue 11 asks under 1 µs) and `uncached / cached` (what the cache saves).
 //! Read the ratios, not the absolute times: those depend on the machine. `docs/benchmarks.md`
 //! records a run.
 
@@ -21,12 +27,15 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use criterion::{black_box, Criterion};
 use tokio::runtime::Runtime;
-use ward_core::{MasterKey, ParsedToken, SecretHash, SecretHasher, TokenKind};
-use ward_engine::{Call, Checked, Context, Engine, NewKey, Policy, Verified, VerifyOptions};
+use ward_core::guard::NamedLimit;
+use ward_core::{Clock, MasterKey, ParsedToken, SecretHash, SecretHasher, TokenKind, UnixTime};
+use ward_engine::{Call, Checked, Context, Engine, LimitAsk, NewKey, Policy, Verified, VerifyOptions};
 
 /// The kinds `POST /v1/verify` accepts when the request names none, passed the same way here.
 const KINDS: &[TokenKind] = &[TokenKind::ApiKey, TokenKind::Session, TokenKind::AccessToken];
@@ -35,6 +44,26 @@ const KINDS: &[TokenKind] = &[TokenKind::ApiKey, TokenKind::Session, TokenKind::
 const GROUP: &str = "verify";
 const CORE: &str = "core_parse_hmac";
 const CACHED: &str = "cached";
+const LIMITED: &str = "cached_ratelimited";
+/// The key's named limit: a million per second, refilled continuously.
+const LIMIT: &str = "bench";
+
+/// Seconds stand still; milliseconds tick once per read, so a GCRA limit always has budget.
+#[derive(Debug)]
+struct Ticking {
+    second: UnixTime,
+    ms: AtomicI64,
+}
+
+impl Clock for Ticking {
+    fn now(&self) -> UnixTime {
+        self.second
+    }
+
+    fn now_millis(&self) -> i64 {
+        self.second * 1000 + self.ms.fetch_add(1, Ordering::Relaxed)
+    }
+}
 const UNCACHED: &str = "uncached_sqlite";
 
 /// A SQLite-backed server state holding one unlimited key, with the key and its stored hash.
@@ -56,16 +85,22 @@ async fn fixture() -> Fixture {
     let url = format!("sqlite://{}", dir.path().join("ward.db").display());
     let store = ward_store::open(&url).await.expect("open the SQLite store");
     let master = MasterKey::generate(&mut rand::rngs::OsRng);
+    let now = SystemTime::now().duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let clock = Arc::new(Ticking { second: now, ms: AtomicI64::new(0) });
     let engine = |ttl: Duration| {
         let policy = Policy { cache_ttl: ttl, ..Policy::default() };
-        Engine::builder(store.clone(), &master).policy(policy).background(false).build()
+        Engine::builder(store.clone(), &master).policy(policy).clock(clock.clone()).background(false).build()
     };
     // An hour, not the default 5 s, so the record cannot expire mid-measurement: the hit path
     // costs the same whatever the TTL, and this case must never touch the store.
     let cached = engine(Duration::from_secs(3600)).await.expect("engine");
     let uncached = engine(Duration::ZERO).await.expect("engine");
-    let req =
-        NewKey { subject: "bench".into(), scopes: vec!["read".into(), "write".into()], ..NewKey::default() };
+    let req = NewKey {
+        subject: "bench".into(),
+        scopes: vec!["read".into(), "write".into()],
+        ratelimits: vec![NamedLimit { name: LIMIT.into(), limit: 1_000_000, period: 1 }],
+        ..NewKey::default()
+    };
     let (key, minted) = cached.issue_key(req, &Call::by("bench")).await.expect("issue a key");
     assert_eq!(key.remaining_uses, None, "the key must be unlimited, or every verify writes");
     let token = minted.token.to_string();
@@ -91,7 +126,10 @@ fn bench(c: &mut Criterion) {
         ratelimit: None,
         dpop: None,
     };
+    let limited = VerifyOptions { ratelimit: Some(LimitAsk { name: LIMIT, cost: 1 }), ..opts };
     let ctx = Context::default();
+    let answer = rt.block_on(fx.cached.verify_full(&fx.token, &limited, &ctx));
+    assert!(matches!(answer.checked, Checked::Valid(_)) && answer.limit.is_some(), "{answer:?}");
 
     // Warm the cache, and make sure every case measures a verify that succeeds.
     for engine in [&fx.cached, &fx.uncached] {
@@ -111,6 +149,10 @@ fn bench(c: &mut Criterion) {
     group.bench_function(CACHED, |b| {
         let engine = &fx.cached;
         b.to_async(&rt).iter(|| engine.verify(black_box(&fx.token), black_box(&opts), &ctx))
+    });
+    group.bench_function(LIMITED, |b| {
+        let engine = &fx.cached;
+        b.to_async(&rt).iter(|| engine.verify(black_box(&fx.token), black_box(&limited), &ctx))
     });
     group.bench_function(UNCACHED, |b| {
         let engine = &fx.uncached;
@@ -172,14 +214,18 @@ fn summary(started: SystemTime) {
         println!("(no summary: cannot tell where criterion writes its estimates)");
         return;
     };
-    let [core, cached, uncached] = [CORE, CACHED, UNCACHED].map(|c| median_ns(&dir, c, started));
+    let [core, cached, limited, uncached] =
+        [CORE, CACHED, LIMITED, UNCACHED].map(|c| median_ns(&dir, c, started));
     println!("\nsummary (criterion medians, this run)");
-    for (case, median) in [(CORE, core), (CACHED, cached), (UNCACHED, uncached)] {
+    for (case, median) in [(CORE, core), (CACHED, cached), (LIMITED, limited), (UNCACHED, uncached)] {
         let shown = median.map_or_else(|| "not run".to_string(), human);
         println!("  {GROUP}/{case:<18} {shown:>12}");
     }
     if let (Some(core), Some(cached)) = (core, cached) {
         println!("  cached / core_parse_hmac   = {:.2}x", cached / core);
+    }
+    if let (Some(cached), Some(limited)) = (cached, limited) {
+        println!("  cached_ratelimited - cached = {} (the named limit's cost)", human(limited - cached));
     }
     if let (Some(cached), Some(uncached)) = (cached, uncached) {
         println!("  uncached_sqlite / cached   = {:.1}x", uncached / cached);
