@@ -4,7 +4,8 @@
 #   1. `openapi-spec-validator` validates GET /openapi.json (OpenAPI 3.1);
 #   2. the strict `oauth4webapi` client (npm) drives the OAuth endpoints (discovery, both client
 #      authentication methods, RFC 9068 validation of the JWT from the JWKS, introspection,
-#      revocation: crates/ward/tests/interop/oauth4webapi/check.mjs);
+#      revocation, DPoP: crates/ward/tests/interop/oauth4webapi/check.mjs; DPoP nonces against a
+#      second server with `dpop_require_nonce = true`: nonce.mjs);
 #   3. Schemathesis runs every check (`--checks all`) against `ward serve`, once with the bootstrap
 #      admin key as the Bearer caller and once anonymously, and fails on any finding.
 #
@@ -96,6 +97,22 @@ o4w="$work/oauth4webapi"
 cp -r crates/ward/tests/interop/oauth4webapi "$o4w"
 (cd "$o4w" && npm install --no-audit --no-fund --silent)
 node "$o4w/check.mjs" "$url" "$admin"
+
+echo "== oauth4webapi (npm): DPoP server nonces, against a second ward with dpop_require_nonce = true"
+nonce_port=$((PORT + 1))
+printf 'version = 1\ndpop_require_nonce = true\n' >"$work/nonce.toml"
+WARD_LOG=warn "$ward_bin" serve --config "$work/nonce.toml" --data "$work/nonce-data" --listen "127.0.0.1:$nonce_port" \
+  >"$work/nonce.out" 2>"$work/nonce.err" &
+nonce_pid=$!
+for _ in $(seq 1 300); do
+  curl -fsS --max-time 1 "http://127.0.0.1:$nonce_port/healthz" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+nonce_admin=$(grep -o 'ward_[A-Za-z0-9_]*' "$work/nonce-data/admin.key" 2>/dev/null | head -n 1 || true)
+[ -n "$nonce_admin" ] || nonce_admin=$(grep -o 'ward_[A-Za-z0-9_]*' "$work/nonce.out" | head -n 1 || true)
+node "$o4w/nonce.mjs" "http://127.0.0.1:$nonce_port" "$nonce_admin" || { kill "$nonce_pid"; cat "$work/nonce.err" >&2; exit 1; }
+kill "$nonce_pid" 2>/dev/null || true
+wait "$nonce_pid" 2>/dev/null || true
 
 seed=()
 [ -n "$SEED" ] && seed=(--seed "$SEED")

@@ -456,12 +456,31 @@ fn interop_with_panva_dpop() {
         let header: Value = serde_json::from_slice(&unb64(proof.split('.').next().unwrap())).unwrap();
         assert_eq!(jwk_thumbprint(&header["jwk"]).unwrap(), jkt);
         seen.insert(header["alg"].as_str().unwrap().to_string());
-        // And the same proof refused for another method: the check can fail.
-        let wrong = ProofRequest { htm: "DELETE", ..r };
+        // And the same proof refused, with the named reason, for another method, URL, token or
+        // key, and at a time outside its window.
+        let reason = |req: &ProofRequest<'_>, at: i64| {
+            verify_proof(proof, req, at, DEFAULT_PROOF_WINDOW).unwrap_err().reason
+        };
+        assert_eq!(reason(&ProofRequest { htm: "DELETE", ..r }, now), Reason::BindingMismatch, "method: {l}");
         assert_eq!(
-            verify_proof(proof, &wrong, now, DEFAULT_PROOF_WINDOW).unwrap_err().reason,
-            Reason::BindingMismatch
+            reason(&ProofRequest { htu: "https://other.example/x", ..r }, now),
+            Reason::BindingMismatch,
+            "URL: {l}"
         );
+        assert_eq!(
+            reason(&ProofRequest { jkt: Some("not-this-key"), ..r }, now),
+            Reason::BindingMismatch,
+            "key: {l}"
+        );
+        if r.access_token.is_some() {
+            assert_eq!(
+                reason(&ProofRequest { access_token: Some("another-token"), ..r }, now),
+                Reason::BindingMismatch,
+                "ath: {l}"
+            );
+        }
+        assert_eq!(reason(&r, now + 3600), Reason::Expired, "iat long past: {l}");
+        assert_eq!(reason(&r, now - 3600), Reason::NotYetValid, "iat in the future: {l}");
     }
     assert_eq!(seen.into_iter().collect::<Vec<_>>(), ["ES256", "Ed25519", "EdDSA", "RS256"]);
 }
