@@ -45,11 +45,13 @@ pub enum EventKind {
     RateLimited,
     /// A subject's named rate limits were set or removed.
     SubjectLimitsChanged,
+    /// An operator lifted an address's lockout.
+    Unlocked,
 }
 
 impl EventKind {
     /// Every kind.
-    pub const ALL: [EventKind; 14] = [
+    pub const ALL: [EventKind; 15] = [
         EventKind::Issued,
         EventKind::Renewed,
         EventKind::Rotated,
@@ -64,6 +66,7 @@ impl EventKind {
         EventKind::ReplayRefused,
         EventKind::RateLimited,
         EventKind::SubjectLimitsChanged,
+        EventKind::Unlocked,
     ];
 
     /// The stable name.
@@ -83,6 +86,7 @@ impl EventKind {
             EventKind::ReplayRefused => "replay_refused",
             EventKind::RateLimited => "rate_limited",
             EventKind::SubjectLimitsChanged => "subject_limits_changed",
+            EventKind::Unlocked => "unlocked",
         }
     }
 }

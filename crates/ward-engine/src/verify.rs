@@ -187,9 +187,26 @@ impl Engine {
         }
     }
 
-    /// Lifts a lockout of `ip` (an operator's unlock).
-    pub fn unlock_address(&self, ip: IpAddr) {
-        self.0.throttle.clear(ip);
+    /// Lifts a lockout of `ip` on this node (an operator's unlock) and forgets its failures.
+    /// Returns when the lockout would have ended, if one was in force; either way it is an event.
+    pub fn unlock_address(&self, ip: IpAddr, call: &crate::events::Call) -> Option<UnixTime> {
+        let now = self.now();
+        let was = self.0.throttle.clear(ip, now);
+        self.emit(|| {
+            let detail = match was {
+                Some(until) => {
+                    format!("{ip} unlocked (locked out until {})", ward_core::clock::rfc3339(until))
+                }
+                None => format!("{ip} was not locked out; its failures are forgotten"),
+            };
+            Event::new(EventKind::Unlocked, now).call(call).detail(detail)
+        });
+        was
+    }
+
+    /// The addresses locked out on this node now.
+    pub fn lockouts(&self) -> Vec<crate::guard::Lockout> {
+        self.0.throttle.lockouts(self.now())
     }
 
     /// Emits `verify_failed` for `token` (named by kind and id when its text allows).

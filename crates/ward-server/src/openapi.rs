@@ -252,6 +252,11 @@ fn constraints(policy: &Policy, algorithms: &[Algorithm]) -> Vec<(&'static str, 
         ),
         ("ReplayCheck", "timestamp", json!({ "type": "integer", "format": "int64" })),
         ("ReplayCheck", "scope", nullable(nonce_name())),
+        (
+            "UnlockRequest",
+            "address",
+            json!({ "oneOf": [{ "type": "string", "format": "ipv4" }, { "type": "string", "format": "ipv6" }] }),
+        ),
         ("RatelimitRequest", "name", limit_name()),
         ("LimitView", "name", limit_name()),
         (

@@ -12,7 +12,7 @@ mod limits;
 mod throttle;
 
 pub use limits::{GovernorBackend, LimitBackend, LimitState, NamedLimits, Refused};
-pub use throttle::{Throttle, ThrottlePolicy};
+pub use throttle::{Lockout, Throttle, ThrottlePolicy};
 
 use ward_core::Reason;
 

@@ -65,6 +65,17 @@ struct Strikes {
     last_ban: UnixTime,
 }
 
+/// An address locked out by the throttle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lockout {
+    /// The address (an IPv6 address stands for its /64).
+    pub address: IpAddr,
+    /// When the lockout ends.
+    pub until: UnixTime,
+    /// Lockouts so far, this one included (each lasts twice the one before).
+    pub lockouts: u32,
+}
+
 /// Counts failed guesses per address (IPv4, or IPv6 /64) on this node.
 #[derive(Debug)]
 pub struct Throttle {
@@ -124,9 +135,24 @@ impl Throttle {
         Some(s.banned_until)
     }
 
-    /// Lifts a lockout and forgets the address's failures (an operator's unlock).
-    pub fn clear(&self, ip: IpAddr) {
-        self.seen.remove(&address_bucket(ip));
+    /// Lifts a lockout and forgets the address's failures (an operator's unlock). Returns when
+    /// the lockout would have ended, if one was in force at `now`.
+    pub fn clear(&self, ip: IpAddr, now: UnixTime) -> Option<UnixTime> {
+        let (_, s) = self.seen.remove(&address_bucket(ip))?;
+        (s.banned_until > now).then_some(s.banned_until)
+    }
+
+    /// The addresses locked out at `now` (IPv6 as their /64's first address), with the end of
+    /// each lockout and how many lockouts the address has had, soonest end first.
+    pub fn lockouts(&self, now: UnixTime) -> Vec<Lockout> {
+        let mut out: Vec<Lockout> = self
+            .seen
+            .iter()
+            .filter(|e| e.banned_until > now)
+            .map(|e| Lockout { address: *e.key(), until: e.banned_until, lockouts: e.bans })
+            .collect();
+        out.sort_by_key(|l| (l.until, l.address));
+        out
     }
 
     /// Forgets addresses with nothing left to remember: no lockout in force, no failures in the

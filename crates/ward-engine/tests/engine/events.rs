@@ -61,6 +61,8 @@ async fn every_event_kind_comes_from_a_real_flow(app: TestApp) {
         let body = json!({ "token": "ward_live_ak_nonsense", "context": { "client_ip": "203.0.113.1" } });
         post(&app, "/v1/verify", body).await;
     }
+    let (s, v) = post(&app, "/v1/lockouts/unlock", json!({ "address": "203.0.113.1" })).await;
+    assert_eq!((s, &v["was_locked"]), (StatusCode::OK, &json!(true)), "{v}");
 
     let mut events = Vec::new();
     while let Some(e) = sub.try_recv() {

@@ -46,6 +46,8 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(replay::create))
         .routes(routes!(replay::consume))
         .routes(routes!(replay::check))
+        .routes(routes!(replay::lockouts))
+        .routes(routes!(replay::unlock))
         .routes(routes!(clients::create))
         .routes(routes!(clients::show))
         .routes(routes!(clients::revoke))

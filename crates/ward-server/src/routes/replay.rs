@@ -13,7 +13,7 @@ use ward_core::{Reason, Verdict};
 use crate::extract::{ApiJson, Caller, SubjectPath};
 use crate::keys::LimitView;
 use crate::problem::{ApiError, Problem};
-use crate::{AppState, SCOPE_ISSUE, SCOPE_VERIFY};
+use crate::{AppState, SCOPE_ADMIN, SCOPE_ISSUE, SCOPE_VERIFY};
 
 /// `POST /v1/nonces`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -187,4 +187,84 @@ pub async fn get_limits(
     caller.require(&state, SCOPE_VERIFY).await?;
     let limits = state.engine.subject_limits_of(&subject).await?;
     Ok(Json(SubjectLimits { ratelimits: limits.iter().map(LimitView::of).collect() }))
+}
+
+/// An address locked out by the failure throttle.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LockoutView {
+    /// The address (an IPv6 address stands for its /64).
+    pub address: String,
+    /// When the lockout ends.
+    #[schema(value_type = String)]
+    pub until: Rfc3339,
+    /// Lockouts so far, this one included (each lasts twice the one before, up to the maximum).
+    pub lockouts: u32,
+}
+
+/// The addresses locked out on this node.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Lockouts {
+    /// Soonest end first.
+    pub lockouts: Vec<LockoutView>,
+}
+
+/// Lists the addresses the failure throttle has locked out on this node (the throttle counts per
+/// node).
+#[utoipa::path(get, path = "/v1/lockouts", tag = "replay", operation_id = "listLockouts",
+    security(("bearer" = ["ward:admin"])),
+    responses((status = 200, body = Lockouts)))]
+pub async fn lockouts(State(state): State<AppState>, caller: Caller) -> Result<Json<Lockouts>, ApiError> {
+    caller.require(&state, SCOPE_ADMIN).await?;
+    let lockouts = state
+        .engine
+        .lockouts()
+        .into_iter()
+        .map(|l| LockoutView {
+            address: l.address.to_string(),
+            until: Rfc3339(l.until),
+            lockouts: l.lockouts,
+        })
+        .collect();
+    Ok(Json(Lockouts { lockouts }))
+}
+
+/// `POST /v1/lockouts/unlock`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnlockRequest {
+    /// The address to unlock (for IPv6, any address of the /64).
+    pub address: String,
+}
+
+/// What an unlock did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Unlocked {
+    /// The address.
+    pub address: String,
+    /// Whether a lockout was in force (its failures are forgotten either way).
+    pub was_locked: bool,
+    /// When the lifted lockout would have ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub until: Option<Rfc3339>,
+}
+
+/// Lifts an address's lockout on this node and forgets its failures: for a user locked out by
+/// their own typos, or a NAT gateway shared with a guesser. An `unlocked` event records who.
+#[utoipa::path(post, path = "/v1/lockouts/unlock", tag = "replay", operation_id = "unlockAddress", request_body = UnlockRequest,
+    security(("bearer" = ["ward:admin"])),
+    responses((status = 200, body = Unlocked), (status = 400, body = Problem)))]
+pub async fn unlock(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<UnlockRequest>,
+) -> Result<Json<Unlocked>, ApiError> {
+    caller.check(SCOPE_ADMIN)?;
+    let ip: std::net::IpAddr = req
+        .address
+        .parse()
+        .map_err(|_| ApiError::BadRequest(format!("`address` {:?} is not an IP address", req.address)))?;
+    caller.require(&state, SCOPE_ADMIN).await?;
+    let until = state.engine.unlock_address(ip, &caller.call());
+    Ok(Json(Unlocked { address: ip.to_string(), was_locked: until.is_some(), until: until.map(Rfc3339) }))
 }

@@ -264,6 +264,26 @@ async fn guessing_from_one_address_is_locked_out_while_others_verify(app: TestAp
         post(&app, "/v1/verify", json!({"token": good, "context": {"client_ip": attacker.to_string()}}))
             .await;
     assert_eq!(v["reason"], "rate_limited", "{v}");
+    // An operator sees the lockout, and can lift it.
+    let lockouts = app.get("/v1/lockouts").await;
+    let listed = lockouts["lockouts"].as_array().unwrap();
+    assert_eq!(listed.len(), 1, "{lockouts}");
+    assert_eq!(listed[0]["address"], attacker.to_string(), "{lockouts}");
+    let (s, _, v) = post(&app, "/v1/lockouts/unlock", json!({"address": attacker.to_string()})).await;
+    assert_eq!((s, &v["was_locked"]), (StatusCode::OK, &json!(true)), "{v}");
+    let (s, _, v) = anonymous_verify_from(&app, attacker, &good).await;
+    assert_eq!((s, &v["valid"]), (StatusCode::OK, &json!(true)), "unlocked at once: {v}");
+    assert_eq!(app.get("/v1/lockouts").await["lockouts"], json!([]));
+    let (_, _, v) = post(&app, "/v1/lockouts/unlock", json!({"address": attacker.to_string()})).await;
+    assert_eq!(v["was_locked"], false, "{v}");
+    let answer = post(&app, "/v1/lockouts/unlock", json!({"address": "not-an-ip"})).await;
+    assert_problem(&answer, StatusCode::BAD_REQUEST, "invalid_request");
+    // Locked out again, the lockout (now the second, twice as long) ends on time.
+    for _ in 0..app.engine.policy().guard.throttle.max_failures {
+        anonymous_verify_from(&app, attacker, "ward_live_ak_nonsense").await;
+    }
+    let (s, _, v) = anonymous_verify_from(&app, attacker, &good).await;
+    assert_eq!(s, StatusCode::TOO_MANY_REQUESTS, "{v}");
     app.clock.advance(3600);
     let (s, _, v) = anonymous_verify_from(&app, attacker, &good).await;
     assert_eq!((s, &v["valid"]), (StatusCode::OK, &json!(true)), "{v}");

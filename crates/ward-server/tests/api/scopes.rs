@@ -107,6 +107,14 @@ fn routes(key: &str, session: &str, session_token: &str, client: &str) -> Vec<Ro
             Some(json!({"nonce": "n-0123456789", "timestamp": 0})),
             "ward:verify",
         ),
+        r(Method::GET, "/v1/lockouts", "/v1/lockouts".into(), None, "ward:admin"),
+        r(
+            Method::POST,
+            "/v1/lockouts/unlock",
+            "/v1/lockouts/unlock".into(),
+            Some(json!({"address": "203.0.113.9"})),
+            "ward:admin",
+        ),
         r(
             Method::PUT,
             "/v1/subjects/{subject}/ratelimits",
