@@ -49,6 +49,9 @@ pub struct LimitAsk<'a> {
     pub name: &'a str,
     /// Units to spend (at least 1).
     pub cost: u32,
+    /// Count the budget per end-user address (`client_ip`) as well: each address gets the whole
+    /// limit for itself, as `limit_req` per `$binary_remote_addr` does in nginx.
+    pub per_address: bool,
 }
 
 /// A verify's whole outcome: the verdict, and where a rate limit stands.
@@ -355,7 +358,7 @@ impl Engine {
                             .await
                             .map_err(no_retry)?;
                         if let (Some(ask), Verified::Key { key, .. }) = (opts.ratelimit, &v) {
-                            *limit = Some(self.apply_limit(&v, ask).await?);
+                            *limit = Some(self.apply_limit(&v, ask, opts.client_ip).await?);
                             if key.remaining_uses.is_some() {
                                 let left = self.consume(key, self.now()).await.map_err(no_retry)?;
                                 return Ok(match v {
@@ -372,7 +375,7 @@ impl Engine {
             }
         };
         if let Some(ask) = opts.ratelimit {
-            *limit = Some(self.apply_limit(&verified, ask).await?);
+            *limit = Some(self.apply_limit(&verified, ask, opts.client_ip).await?);
         }
         Ok(verified)
     }
@@ -383,8 +386,9 @@ impl Engine {
         &self,
         v: &Verified,
         ask: LimitAsk<'_>,
+        client_ip: Option<IpAddr>,
     ) -> Result<LimitState, (Verdict, Option<u64>)> {
-        let (owner, limit) = match v {
+        let (mut owner, limit) = match v {
             Verified::Key { key, .. } if key.ratelimits.iter().any(|l| l.name == ask.name) => {
                 // A rotated key and its successor share one budget, as they share uses.
                 let id = key.superseded.as_ref().map_or(key.id.as_str(), |s| s.by.as_str());
@@ -412,6 +416,13 @@ impl Engine {
                 None,
             ));
         };
+        if ask.per_address {
+            // No address (an adapter that could not tell): one shared bucket, never none.
+            match client_ip {
+                Some(ip) => owner = format!("{owner}@{}", ward_core::guard::canonical(ip)),
+                None => owner.push_str("@unknown"),
+            }
+        }
         match self.0.limits.backend.take(&owner, &limit, ask.cost) {
             Ok(state) => Ok(state),
             Err(Refused::Limited { limit, retry_after }) => Err((

@@ -126,7 +126,8 @@ fn bench(c: &mut Criterion) {
         ratelimit: None,
         dpop: None,
     };
-    let limited = VerifyOptions { ratelimit: Some(LimitAsk { name: LIMIT, cost: 1 }), ..opts };
+    let limited =
+        VerifyOptions { ratelimit: Some(LimitAsk { name: LIMIT, cost: 1, per_address: false }), ..opts };
     let ctx = Context::default();
     let answer = rt.block_on(fx.cached.verify_full(&fx.token, &limited, &ctx));
     assert!(matches!(answer.checked, Checked::Valid(_)) && answer.limit.is_some(), "{answer:?}");

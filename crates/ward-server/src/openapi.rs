@@ -65,6 +65,33 @@ fn finish(doc: &mut Value, policy: &Policy, algorithms: &[Algorithm]) {
                     |name: &str| json!({ "required": [name], "properties": { name: { "type": "string" } } });
                 set(revoke, "oneOf", json!([one("token"), one("jti"), one("family")]));
             }
+            // A limit counted per address needs the address (`context.client_ip`).
+            if let Some(verify) = schemas.get_mut("VerifyRequest") {
+                set(
+                    verify,
+                    "if",
+                    json!({
+                        "required": ["ratelimit"],
+                        "properties": { "ratelimit": {
+                            "type": "object",
+                            "required": ["per_address"],
+                            "properties": { "per_address": { "const": true } }
+                        } }
+                    }),
+                );
+                set(
+                    verify,
+                    "then",
+                    json!({
+                        "required": ["context"],
+                        "properties": { "context": {
+                            "type": "object",
+                            "required": ["client_ip"],
+                            "properties": { "client_ip": { "type": "string" } }
+                        } }
+                    }),
+                );
+            }
         }
     }
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else { return };

@@ -75,6 +75,10 @@ pub struct RatelimitRequest {
     #[serde(default, deserialize_with = "crate::body::whole_u32_opt")]
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub cost: Option<u32>,
+    /// Give each end-user address (`context.client_ip`; for an anonymous caller, its own
+    /// address) its own budget of the limit, rather than one budget for the token.
+    #[serde(default)]
+    pub per_address: bool,
 }
 
 /// Where a named rate limit stands after this call.
@@ -300,8 +304,16 @@ pub async fn verify(
     } else {
         caller.1.client_ip
     };
-    let ratelimit =
-        req.ratelimit.as_ref().map(|r| ward_engine::LimitAsk { name: &r.name, cost: r.cost.unwrap_or(1) });
+    if client_ip.is_none() && req.ratelimit.as_ref().is_some_and(|r| r.per_address) {
+        return Err(ApiError::BadRequest(
+            "`ratelimit.per_address` counts per end-user address: name it in `context.client_ip`".into(),
+        ));
+    }
+    let ratelimit = req.ratelimit.as_ref().map(|r| ward_engine::LimitAsk {
+        name: &r.name,
+        cost: r.cost.unwrap_or(1),
+        per_address: r.per_address,
+    });
     let dpop = req.dpop.as_ref().map(|d| DpopAsk { proof: &d.proof, htm: &d.htm, htu: &d.htu });
     let opts = VerifyOptions {
         kinds,

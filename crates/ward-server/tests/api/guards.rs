@@ -191,6 +191,19 @@ async fn a_named_limit_allows_exactly_its_budget_and_says_so(app: TestApp) {
     assert_eq!(post(&app, "/v1/verify", json!({"token": key})).await.2["valid"], true);
     let (_, _, v) = post(&app, "/v1/verify", json!({"token": key, "ratelimit": {"name": "other"}})).await;
     assert!(v["detail"].as_str().unwrap().contains("no rate limit named `other`"), "{v}");
+    // Per address: the token's budget is spent, but each end-user address has a whole one.
+    let per = |ip: &str| json!({"token": key, "ratelimit": {"name": "api", "per_address": true}, "context": {"client_ip": ip}});
+    for round in 0..10 {
+        let (s, _, v) = post(&app, "/v1/verify", per("198.51.100.1")).await;
+        assert_eq!(s, StatusCode::OK, "round {round}: {v}");
+        assert_eq!(v["ratelimit"]["remaining"], 9 - round, "{v}");
+    }
+    let (s, _, v) = post(&app, "/v1/verify", per("198.51.100.1")).await;
+    assert_eq!((s, v["reason"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("rate_limited")), "{v}");
+    let (s, _, v) = post(&app, "/v1/verify", per("198.51.100.2")).await;
+    assert_eq!((s, &v["ratelimit"]["remaining"]), (StatusCode::OK, &json!(9)), "another address: {v}");
+    let body = json!({"token": key, "ratelimit": {"name": "api", "per_address": true}});
+    assert_problem(&post(&app, "/v1/verify", body).await, StatusCode::BAD_REQUEST, "invalid_request");
 }
 
 async fn a_subjects_limit_is_shared_by_its_tokens(app: TestApp) {
