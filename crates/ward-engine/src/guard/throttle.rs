@@ -205,8 +205,12 @@ mod tests {
             t.failed(a, 1_100);
         }
         assert_eq!(t.failed(a, 1_100), Some(1_220), "the second lockout lasts twice as long");
-        t.clear(a);
-        assert_eq!(t.locked_until(a, 1_101), None, "an operator can lift it");
+        assert_eq!(t.lockouts(1_101).len(), 1);
+        assert_eq!(t.lockouts(1_101)[0].until, 1_220);
+        assert_eq!(t.clear(a, 1_101), Some(1_220), "an operator can lift it");
+        assert_eq!(t.locked_until(a, 1_101), None);
+        assert_eq!(t.clear(a, 1_101), None, "nothing left to lift");
+        assert!(t.lockouts(1_101).is_empty());
     }
 
     #[test]
