@@ -67,9 +67,8 @@ impl Engine {
     ) -> Result<DpopProof, Verdict> {
         let result = self.check_dpop_inner(proof, req).await;
         if let Err(v) = &result {
-            if matches!(v.reason, Reason::Replayed | Reason::BindingMismatch) {
-                self.replay_refused(v, "DPoP proof", ctx);
-            }
+            // Every refusal is an event (`unavailable` is not a refusal and is skipped there).
+            self.replay_refused(v, "DPoP proof", ctx);
         }
         result
     }

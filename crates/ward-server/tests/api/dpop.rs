@@ -116,6 +116,7 @@ async fn a_token_issued_with_a_proof_is_bound_to_its_key(app: TestApp) {
 }
 
 async fn a_bound_token_verifies_only_with_a_fresh_proof_from_its_key(app: TestApp) {
+    let mut events = app.engine.subscribe();
     let k = client_key(0x11);
     let pair = bound_pair(&app, &k).await;
     let token = pair["access_token"].as_str().unwrap();
@@ -150,6 +151,25 @@ async fn a_bound_token_verifies_only_with_a_fresh_proof_from_its_key(app: TestAp
     app.clock.advance(120);
     let v = verify_with(&app, token, Some(resource_proof(&k, token, "r-6", START + 120))).await;
     assert_eq!(v["valid"], true, "{v}");
+    // Every refused proof is an event, named by its reason.
+    let mut refused = Vec::new();
+    while let Some(e) = events.try_recv() {
+        if e.kind == ward_engine::EventKind::ReplayRefused {
+            assert!(e.detail.as_deref().unwrap_or_default().starts_with("DPoP proof"), "{e:?}");
+            refused.push(e.reason.map(|r| r.as_str()));
+        }
+    }
+    assert_eq!(
+        refused,
+        [
+            Some("replayed"),
+            Some("binding_mismatch"),
+            Some("binding_mismatch"),
+            Some("binding_mismatch"),
+            Some("expired")
+        ],
+        "the refusals in order"
+    );
 }
 
 async fn a_proof_is_accepted_once_under_concurrency(app: TestApp) {
