@@ -401,6 +401,10 @@ fn problem_description(status: &str) -> &'static str {
         "503" => "The store cannot be reached (`unavailable`): no verdict; retry",
         "200" | "201" => "Success",
         "409" => "The request conflicts with the record's state (`conflict`)",
+        "429" => {
+            "`rate_limited`: too many failed attempts from the caller's address (the failure throttle); \
+             `Retry-After` says when to try again"
+        }
         _ => "See the body",
     }
 }
@@ -442,7 +446,8 @@ fn add_problems(op: &mut Map<String, Value>) {
         wanted.extend(["408", "413"]);
     }
     if bearer {
-        wanted.extend(["401", "403"]);
+        // The caller's key is checked by the failure throttle too.
+        wanted.extend(["401", "403", "429"]);
     }
     if by_id {
         wanted.push("404");
