@@ -72,6 +72,9 @@ pub struct HttpConfig {
     /// untrusted hop (for the failure throttle, sender binding and events). Empty: the
     /// connection's peer is the address.
     pub trusted_proxies: Vec<ward_core::guard::IpNet>,
+    /// The cookie `GET /v1/forward-auth` reads a token from when a request has no
+    /// `Authorization` (e.g. `__Host-session`); `None`: cookies are not read.
+    pub forward_auth_cookie: Option<String>,
 }
 
 impl Default for HttpConfig {
@@ -83,6 +86,7 @@ impl Default for HttpConfig {
             allow_anonymous_verify: true,
             trace_requests: false,
             trusted_proxies: Vec::new(),
+            forward_auth_cookie: None,
         }
     }
 }

@@ -337,6 +337,14 @@ fn constrain_parameters(op: &mut Map<String, Value>) {
             "id" => record_id(),
             "subject" => label(),
             "limit" => json!({ "type": "integer", "format": "int32", "minimum": 1, "maximum": MAX_LIST }),
+            // Forward-auth's headers (routes/forward.rs), as it checks them.
+            // The length bound is in the pattern: Schemathesis' coverage phase tries a `maxLength`
+            // string without the pattern.
+            "X-Original-URI" => json!({ "type": "string", "pattern": "^/([!-.0-~][!-~]{0,8190})?$" }),
+            "X-Original-Method" => json!({ "type": "string", "pattern": "^[A-Za-z]{1,32}$" }),
+            "X-Ward-Require-Scopes" => {
+                json!({ "type": "string", "pattern": "^[ ,]*([!-+\\--~]{1,128}[ ,]+){0,31}([!-+\\--~]{1,128})?[ ,]*$" })
+            }
             "expiring_within" => {
                 json!({ "type": "integer", "format": "int64", "minimum": 1, "maximum": i64::MAX })
             }

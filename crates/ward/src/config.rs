@@ -91,6 +91,9 @@ pub struct FileConfig {
     /// Proxies (addresses or CIDR networks) whose `X-Forwarded-For` is believed; the end user is
     /// then the nearest untrusted hop. None by default: the connection's peer is the address.
     pub trusted_proxies: Option<Vec<String>>,
+    /// The cookie `/v1/forward-auth` reads a token from when there is no `Authorization`
+    /// header (none by default).
+    pub forward_auth_cookie: Option<String>,
     /// Failed guesses (`unknown`, `tampered`, `checksum_mismatch`, `malformed`) from one address
     /// within `throttle_window_secs` that lock it out (10; 0 turns the throttle off).
     pub throttle_max_failures: Option<u32>,
@@ -297,6 +300,7 @@ impl Config {
                 .unwrap_or(http_defaults.allow_anonymous_verify),
             trace_requests: log.contains("debug") || log.contains("trace"),
             trusted_proxies,
+            forward_auth_cookie: file.forward_auth_cookie.filter(|c| !c.is_empty()),
         };
         Ok(Config { data, store, store_given, listen, log, policy, http })
     }

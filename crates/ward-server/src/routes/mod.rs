@@ -8,6 +8,7 @@ use crate::AppState;
 
 pub mod access;
 pub mod clients;
+pub mod forward;
 pub mod keys;
 pub mod meta;
 pub mod oauth;
@@ -28,6 +29,13 @@ pub fn api() -> OpenApiRouter<AppState> {
         .routes(routes!(meta::openapi))
         .routes(routes!(meta::reasons))
         .routes(routes!(verify::verify))
+        .routes(routes!(
+            forward::forward_get,
+            forward::forward_post,
+            forward::forward_put,
+            forward::forward_patch,
+            forward::forward_delete
+        ))
         .routes(routes!(keys::create, keys::list))
         .routes(routes!(keys::show))
         .routes(routes!(keys::revoke))

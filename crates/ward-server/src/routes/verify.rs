@@ -75,8 +75,9 @@ pub struct RatelimitRequest {
     #[serde(default, deserialize_with = "crate::body::whole_u32_opt")]
     #[schema(minimum = 1, maximum = 1_000_000)]
     pub cost: Option<u32>,
-    /// Give each end-user address (`context.client_ip`; for an anonymous caller, its own
-    /// address) its own budget of the limit, rather than one budget for the token.
+    /// Give each end-user address its own budget of the limit, rather than one budget for the
+    /// token. Needs `context.client_ip` (an anonymous caller is counted by its connection's
+    /// address all the same).
     #[serde(default)]
     pub per_address: bool,
 }
@@ -232,6 +233,14 @@ impl VerifyRequest {
             )));
         }
         if let Some(r) = &self.ratelimit {
+            // Anonymous callers are counted by their connection's address, but the request says
+            // which address it means all the same (one rule for every caller, as the schema has it).
+            if r.per_address && self.context.as_ref().and_then(|c| c.client_ip.as_deref()).is_none() {
+                return Err(ApiError::BadRequest(
+                    "`ratelimit.per_address` counts per end-user address: name it in `context.client_ip`"
+                        .into(),
+                ));
+            }
             if !ward_core::guard::valid_limit_name(&r.name) {
                 return Err(ApiError::BadRequest(format!(
                     "`ratelimit.name` {:?} is not a valid limit name",
@@ -304,11 +313,6 @@ pub async fn verify(
     } else {
         caller.1.client_ip
     };
-    if client_ip.is_none() && req.ratelimit.as_ref().is_some_and(|r| r.per_address) {
-        return Err(ApiError::BadRequest(
-            "`ratelimit.per_address` counts per end-user address: name it in `context.client_ip`".into(),
-        ));
-    }
     let ratelimit = req.ratelimit.as_ref().map(|r| ward_engine::LimitAsk {
         name: &r.name,
         cost: r.cost.unwrap_or(1),

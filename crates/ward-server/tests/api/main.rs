@@ -13,6 +13,7 @@ use ward_core::{Reason, TokenKind};
 use ward_testkit::{assert_problem, secret_part, HeaderMap, Method, StatusCode, TestApp, START};
 
 mod dpop;
+mod forward;
 mod guards;
 mod lifecycle;
 mod logs;
